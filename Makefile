@@ -1,0 +1,113 @@
+# boxoffice: a concert box office with a virtual waiting room.
+#
+#   make run     build, start a demo daemon and open the client
+#   make test    install what is missing, build, run every test suite
+#   make all     build the release binaries into build/release/
+#
+# Two builds live side by side: build/release (-O2) and build/asan
+# (AddressSanitizer + UndefinedBehaviorSanitizer), which the tests use.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR   = $(PREFIX)/bin
+SBINDIR  = $(PREFIX)/sbin
+PYTHON   = /usr/bin/python3
+
+CC      ?= cc
+# Messages are cut to their buffers on purpose, so truncation is no error.
+WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wno-format-truncation
+CPPFLAGS = -D_DEFAULT_SOURCE -Ishared -Iserver -Ibuild/gen
+CFLAGS_COMMON = -std=c11 $(WARN) -g -MMD -MP
+RELEASE_FLAGS = -O2
+ASAN_FLAGS    = -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+SERVER_LIBS   = -lczmq -lzmq -ljansson -lsqlite3
+TEST_LIBS     = -lcmocka
+
+SHARED_SRC = shared/bo_time.c shared/protocol.c shared/codec.c
+SERVER_SRC = server/log.c server/options.c \
+             server/store_sqlite.c server/store_points.c server/store_queue.c \
+             server/store_catalog.c server/store_booking.c \
+             server/ops.c server/ops_account.c server/ops_queue.c server/ops_catalog.c \
+             server/ops_booking.c server/dispatch.c server/scheduler.c server/server.c \
+             build/gen/sql_embedded.c
+SERVER_MAIN = server/main.c
+MIGRATIONS  = $(sort $(wildcard db/migrations/*.sql))
+UNIT_TESTS  = test_time test_codec test_options test_store test_queue test_booking \
+              test_dispatch test_scheduler
+
+objects = $(patsubst %.c,build/$(1)/%.o,$(2))
+
+RELEASE_SERVER_OBJ = $(call objects,release,$(SHARED_SRC) $(SERVER_SRC))
+ASAN_SERVER_OBJ    = $(call objects,asan,$(SHARED_SRC) $(SERVER_SRC))
+
+.PHONY: all asan deps run test check unit integration clean install uninstall format
+
+all: build/release/boxofficed
+
+asan: build/asan/boxofficed $(addprefix build/asan/tests/,$(UNIT_TESTS))
+
+build/gen/sql_embedded.c: tools/embed-sql.sh db/seed.sql $(MIGRATIONS)
+	@mkdir -p $(dir $@)
+	sh tools/embed-sql.sh $@ db/seed.sql $(MIGRATIONS)
+
+build/release/%.o: %.c build/gen/sql_embedded.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS_COMMON) $(RELEASE_FLAGS) $(CFLAGS) -c $< -o $@
+
+build/asan/%.o: %.c build/gen/sql_embedded.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS_COMMON) $(ASAN_FLAGS) $(CFLAGS) -c $< -o $@
+
+build/release/boxofficed: $(RELEASE_SERVER_OBJ) build/release/server/main.o
+	$(CC) $(RELEASE_FLAGS) $(LDFLAGS) $^ $(SERVER_LIBS) -o $@
+
+build/asan/boxofficed: $(ASAN_SERVER_OBJ) build/asan/server/main.o
+	$(CC) $(ASAN_FLAGS) $(LDFLAGS) $^ $(SERVER_LIBS) -o $@
+
+build/asan/tests/%: build/asan/tests/unit/%.o $(ASAN_SERVER_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_FLAGS) $(LDFLAGS) $^ $(SERVER_LIBS) $(TEST_LIBS) -o $@
+
+deps:
+	@sh tools/deps.sh
+
+# The demo: a database with demo data, the daemon on loopback, and (once
+# the client exists) the client; the daemon stops when you leave.
+run: deps
+	$(MAKE) all
+	sh tools/run-demo.sh build/release
+
+test: deps
+	$(MAKE) check
+
+check: all asan
+	$(MAKE) unit
+	$(MAKE) integration
+
+unit: asan
+	@for test in $(UNIT_TESTS); do \
+	    echo "== $$test"; \
+	    build/asan/tests/$$test || exit 1; \
+	done
+
+# The integration suites drive real daemons over ZeroMQ: the sanitizer
+# build first, then the release build.
+integration: all asan
+	BOXOFFICED=build/asan/boxofficed $(PYTHON) -m unittest discover -s tests/integration -p 'test_*.py'
+	BOXOFFICED=build/release/boxofficed $(PYTHON) -m unittest discover -s tests/integration -p 'test_*.py'
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR)
+	install -m 755 build/release/boxofficed $(DESTDIR)$(SBINDIR)/boxofficed
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/boxofficed
+
+format:
+	clang-format -i shared/*.[ch] server/*.[ch] tests/unit/*.[ch]
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,188 @@
+/*  dispatch: decode, replay, gate, handle, encode; a batch per transaction. */
+#include "dispatch.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "bo_time.h"
+#include "codec.h"
+#include "log.h"
+#include "ops.h"
+
+struct dispatch_t {
+    store_t *store;
+    const store_policy_t *policy;
+    int64_t started_ms;
+};
+
+dispatch_t *dispatch_new(store_t *store, const store_policy_t *policy)
+{
+    dispatch_t *self = calloc(1, sizeof *self);
+    if (self) {
+        self->store = store;
+        self->policy = policy;
+        self->started_ms = bo_monotonic_ms();
+    }
+    return self;
+}
+
+void dispatch_destroy(dispatch_t **self_p)
+{
+    free(*self_p);
+    *self_p = NULL;
+}
+
+static char *s_error_text(bo_status_t status, const char *message, const char *request_id)
+{
+    json_t *reply = codec_reply_error(status, message, request_id);
+    char *text = codec_dump(reply);
+    json_decref(reply);
+    return text;
+}
+
+char *dispatch_reject(const char *message)
+{
+    return s_error_text(BO_BAD_REQUEST, message, NULL);
+}
+
+/* Which outcomes a retry must see again. A malformed request changed
+   nothing and would be malformed again; INTERNAL and CONFLICT are
+   transient, so a retry should really run. */
+static bool s_keeps_reply(bo_status_t status)
+{
+    return status != BO_BAD_REQUEST && status != BO_INTERNAL && status != BO_CONFLICT;
+}
+
+/* The checks every op shares, then its handler. */
+static bo_status_t s_run(op_context_t *ctx, const bo_request_t *request, json_t *reply)
+{
+    const bo_op_entry_t *entry = request->entry;
+    bo_status_t status;
+    if (entry->flags & BO_OP_NEEDS_USER) {
+        status = store_user_exists(ctx->store, request->user_id);
+        if (status == BO_NOT_FOUND)
+            return op_fail(ctx, status, "no user %lld", (long long)request->user_id);
+        if (status != BO_OK)
+            return status;
+    }
+    if (entry->flags & BO_OP_NEEDS_TOKEN) {
+        status = store_token_gate(ctx->store, request->user_id, request->token, ctx->now);
+        if (status != BO_OK)
+            return status;
+    }
+    return op_handler(entry->op)(ctx, request, reply);
+}
+
+/* Runs a decoded request in its own savepoint and returns the reply text.
+   A retried write whose reply is stored gets that reply, byte for byte. */
+static char *s_execute(dispatch_t *self, const bo_request_t *request, int64_t now,
+                       bo_status_t *outcome)
+{
+    bool idempotent = (request->entry->flags & BO_OP_IDEMPOTENT) && request->request_id;
+    char *fingerprint = NULL, *stored = NULL, *stored_fingerprint = NULL;
+    if (idempotent) {
+        fingerprint = codec_request_fingerprint(request);
+        bo_status_t found = store_reply_find(self->store, request->user_id, request->request_id,
+                                             now, &stored_fingerprint, &stored);
+        if (!fingerprint || found == BO_INTERNAL) {
+            *outcome = BO_INTERNAL;
+            free(fingerprint);
+            return s_error_text(BO_INTERNAL, NULL, request->request_id);
+        }
+        if (found == BO_OK) {
+            bool same = strcmp(stored_fingerprint, fingerprint) == 0;
+            free(fingerprint);
+            free(stored_fingerprint);
+            *outcome = same ? BO_OK : BO_BAD_REQUEST;
+            if (same)
+                return stored;
+            free(stored);
+            return s_error_text(BO_BAD_REQUEST,
+                                "request_id reused for a different request; nothing was applied",
+                                request->request_id);
+        }
+    }
+
+    op_context_t ctx = {.store = self->store,
+                        .policy = self->policy,
+                        .now = now,
+                        .started_ms = self->started_ms};
+    json_t *reply = codec_reply_ok(request->request_id);
+    bo_status_t status = store_savepoint(self->store);
+    if (status == BO_OK)
+        status = s_run(&ctx, request, reply);
+    char *text;
+    if (status == BO_OK) {
+        text = codec_dump(reply);
+    } else {
+        text = s_error_text(status, ctx.message, request->request_id);
+    }
+    json_decref(reply);
+    if (!text) {
+        status = BO_INTERNAL;
+    } else if (idempotent && s_keeps_reply(status) &&
+               store_reply_save(self->store, request->user_id, request->request_id, fingerprint,
+                                text, now) != BO_OK) {
+        status = BO_INTERNAL;
+        free(text);
+        text = NULL;
+    }
+    free(fingerprint);
+    if (status == BO_INTERNAL) {
+        store_rollback_to(self->store);
+        free(text);
+        text = s_error_text(BO_INTERNAL, NULL, request->request_id);
+    } else if (store_release(self->store) != BO_OK) {
+        status = BO_INTERNAL;
+    }
+    *outcome = status;
+    return text;
+}
+
+static char *s_handle(dispatch_t *self, const dispatch_frame_t *frame, int64_t now)
+{
+    int64_t started = bo_monotonic_ms();
+    bo_request_t request;
+    char message[BO_MESSAGE_MAX];
+    bo_status_t status = codec_decode_request(frame->data, frame->size, &request, message);
+    char *text;
+    if (status == BO_OK)
+        text = s_execute(self, &request, now, &status);
+    else
+        text = s_error_text(status, message, request.request_id);
+    if (log_enabled(LOG_LEVEL_DEBUG))
+        log_debug("%s user=%lld -> %s (%lld ms)",
+                  request.entry ? request.entry->name : "(undecoded)",
+                  (long long)request.user_id, bo_status_code(status),
+                  (long long)(bo_monotonic_ms() - started));
+    bo_request_clear(&request);
+    return text;
+}
+
+bo_status_t dispatch_batch(dispatch_t *self, const dispatch_frame_t *requests, size_t count,
+                           int64_t now, char **replies)
+{
+    bo_status_t status = store_begin(self->store);
+    if (status != BO_OK) {
+        for (size_t i = 0; i < count; i++)
+            replies[i] = s_error_text(BO_INTERNAL, "the database is busy; retry", NULL);
+        return status;
+    }
+    for (size_t i = 0; i < count; i++) {
+        /* Some SQLite errors (disk full, I/O) roll back the whole
+           transaction; the requests after it must not run outside one. */
+        if (store_in_transaction(self->store))
+            replies[i] = s_handle(self, &requests[i], now);
+        else
+            replies[i] = s_error_text(BO_INTERNAL, "the batch was rolled back; retry", NULL);
+    }
+    status = store_commit(self->store);
+    if (status != BO_OK) {
+        /* Nothing of the batch is durable, so no reply may claim it is. */
+        for (size_t i = 0; i < count; i++) {
+            free(replies[i]);
+            replies[i] = s_error_text(BO_INTERNAL, "could not commit; nothing was applied", NULL);
+        }
+    }
+    return status;
+}

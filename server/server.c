@@ -1,0 +1,202 @@
+/*  server: ROUTER socket, request batches and the schedulers' timers. */
+#include "server.h"
+
+#include <czmq.h>
+#include <stdlib.h>
+
+#include "bo_time.h"
+#include "dispatch.h"
+#include "log.h"
+#include "protocol.h"
+#include "scheduler.h"
+
+/* Most requests drained into one transaction. Larger batches share one
+   fsync among more requests; this bound keeps a batch's latency modest. */
+#define MAX_BATCH 512
+/* Frames above BO_MAX_REQUEST_BYTES but at most this size are read and
+   answered TOO_LARGE; libzmq drops peers that send anything larger, so a
+   hostile client cannot make the server buffer more. */
+#define MAX_FRAME_BYTES (1024 * 1024)
+/* Per-peer queue bounds: a client that never reads its replies loses them
+   rather than growing the server. */
+#define SOCKET_HWM 10000
+/* How long the last replies may take to leave when the daemon stops. */
+#define LINGER_MS 1000
+
+typedef struct {
+    zmsg_t *envelope; /* routing frames, replayed on the reply */
+    zframe_t *body;
+    char *reply; /* set by dispatch or by the frame check */
+} pending_t;
+
+struct server_t {
+    zsock_t *router;
+    zloop_t *loop;
+    store_t *store;
+    const store_policy_t *policy;
+    dispatch_t *dispatch;
+    pending_t batch[MAX_BATCH];
+    dispatch_frame_t frames[MAX_BATCH];
+    char *replies[MAX_BATCH];
+};
+
+/* Splits a message into its envelope and its body. The envelope is the
+   routing id plus, when present, any further routing frames up to and
+   including the empty delimiter that REQ and well-behaved DEALER peers
+   send; it is replayed in front of the reply. A body is exactly one frame;
+   anything else is answered BAD_REQUEST here and never dispatched. */
+static void s_split(zmsg_t *message, pending_t *pending)
+{
+    size_t envelope_size = 1, index = 0;
+    for (zframe_t *frame = zmsg_first(message); frame; frame = zmsg_next(message), index++) {
+        if (index > 0 && zframe_size(frame) == 0) {
+            envelope_size = index + 1;
+            break;
+        }
+    }
+    pending->envelope = zmsg_new();
+    pending->body = NULL;
+    pending->reply = NULL;
+    for (size_t i = 0; i < envelope_size; i++) {
+        zframe_t *frame = zmsg_pop(message);
+        zmsg_append(pending->envelope, &frame);
+    }
+    size_t body_frames = zmsg_size(message);
+    if (body_frames == 1)
+        pending->body = zmsg_pop(message);
+    else
+        pending->reply = dispatch_reject(body_frames == 0 ? "the request is empty"
+                                                          : "a request is a single frame");
+}
+
+/* Sends one reply without ever blocking: with ROUTER_MANDATORY a peer that
+   has gone reports EHOSTUNREACH and a peer that stopped reading reports
+   EAGAIN; either way the reply is dropped and the loop goes on. */
+static void s_send(server_t *self, pending_t *pending)
+{
+    zframe_t *reply = zframe_new(pending->reply, strlen(pending->reply));
+    zmsg_append(pending->envelope, &reply);
+    void *socket = zsock_resolve(self->router);
+    size_t remaining = zmsg_size(pending->envelope);
+    zframe_t *frame;
+    while ((frame = zmsg_pop(pending->envelope))) {
+        remaining--;
+        int flags = ZFRAME_DONTWAIT | (remaining > 0 ? ZFRAME_MORE : 0);
+        if (zframe_send(&frame, socket, flags) != 0) {
+            zframe_destroy(&frame);
+            log_debug("reply dropped: %s", zmq_strerror(zmq_errno()));
+            break;
+        }
+    }
+    zmsg_destroy(&pending->envelope);
+}
+
+/* Drains what is waiting on the socket (up to MAX_BATCH), runs it as one
+   transaction, then answers every request in arrival order. */
+static int s_on_requests(zloop_t *loop, zsock_t *router, void *arg)
+{
+    (void)loop;
+    server_t *self = arg;
+    size_t count = 0, dispatched = 0;
+    while (count < MAX_BATCH && (zsock_events(router) & ZMQ_POLLIN)) {
+        zmsg_t *message = zmsg_recv(router);
+        if (!message)
+            break;
+        s_split(message, &self->batch[count]);
+        zmsg_destroy(&message);
+        if (self->batch[count].body) {
+            self->frames[dispatched].data = zframe_data(self->batch[count].body);
+            self->frames[dispatched].size = zframe_size(self->batch[count].body);
+            dispatched++;
+        }
+        count++;
+    }
+    if (dispatched > 0)
+        dispatch_batch(self->dispatch, self->frames, dispatched, bo_now_ms(), self->replies);
+    for (size_t i = 0, next = 0; i < count; i++) {
+        pending_t *pending = &self->batch[i];
+        if (pending->body) {
+            pending->reply = self->replies[next++];
+            zframe_destroy(&pending->body);
+        }
+        if (pending->reply)
+            s_send(self, pending);
+        else
+            zmsg_destroy(&pending->envelope);
+        free(pending->reply);
+        pending->reply = NULL;
+    }
+    return 0;
+}
+
+static int s_on_admit(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    server_t *self = arg;
+    scheduler_admit(self->store, self->policy, bo_now_ms());
+    return 0;
+}
+
+static int s_on_expire(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    server_t *self = arg;
+    scheduler_expire(self->store, self->policy, bo_now_ms());
+    return 0;
+}
+
+server_t *server_new(const char *endpoint, store_t *store, const store_policy_t *policy,
+                     char *error, size_t error_size)
+{
+    server_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        snprintf(error, error_size, "out of memory");
+        return NULL;
+    }
+    self->store = store;
+    self->policy = policy;
+    self->dispatch = dispatch_new(store, policy);
+    self->router = zsock_new(ZMQ_ROUTER);
+    self->loop = zloop_new();
+    if (!self->dispatch || !self->router || !self->loop) {
+        snprintf(error, error_size, "cannot create the ZeroMQ socket or loop");
+        server_destroy(&self);
+        return NULL;
+    }
+    zsock_set_maxmsgsize(self->router, MAX_FRAME_BYTES);
+    zsock_set_router_mandatory(self->router, 1);
+    zsock_set_sndhwm(self->router, SOCKET_HWM);
+    zsock_set_rcvhwm(self->router, SOCKET_HWM);
+    zsock_set_linger(self->router, LINGER_MS);
+    if (zsock_bind(self->router, "%s", endpoint) < 0) {
+        snprintf(error, error_size, "cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
+        server_destroy(&self);
+        return NULL;
+    }
+    zloop_reader(self->loop, self->router, s_on_requests, self);
+    zloop_timer(self->loop, (size_t)policy->admit_interval_ms, 0, s_on_admit, self);
+    zloop_timer(self->loop, SCHEDULER_EXPIRE_INTERVAL_MS, 0, s_on_expire, self);
+    return self;
+}
+
+void server_destroy(server_t **self_p)
+{
+    server_t *self = *self_p;
+    if (!self)
+        return;
+    zloop_destroy(&self->loop);
+    zsock_destroy(&self->router);
+    dispatch_destroy(&self->dispatch);
+    free(self);
+    *self_p = NULL;
+}
+
+int server_run(server_t *self)
+{
+    /* zloop_start returns 0 when interrupted by a signal and -1 when a
+       handler asked it to stop; neither is an error of the loop here. */
+    zloop_start(self->loop);
+    return zsys_interrupted ? 0 : -1;
+}

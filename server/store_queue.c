@@ -1,0 +1,506 @@
+/*  store_queue: the waiting line, its tokens and the two schedulers' work.
+
+    A place in line is a ticket number (seq). Admission always takes the
+    lowest numbers, so everyone admitted is ahead of everyone still waiting,
+    and a waiter's position needs only counters and the abandoned tickets
+    below it, kept in a Fenwick tree (see queue_line in the schema). Asking
+    one's position therefore costs O(log n) point reads, never a scan. */
+#include "store_sqlite.h"
+
+#include <stdio.h>
+
+#include "bo_time.h"
+#include "log.h"
+
+/* The Fenwick tree spans ticket numbers 1 .. 2^40: a line would need a
+   trillion entries before it wrapped, and every update touches at most 40
+   nodes. Missing nodes count zero, so the tree costs nothing until used. */
+#define DEPARTURE_TREE_SIZE (1LL << 40)
+/* Bounds on one scheduler pass, so a backlog never stalls the requests
+   waiting behind it; the next pass continues. */
+#define EXPIRE_BATCH      1000
+#define DAY_MS            (24LL * 60 * 60 * 1000)
+/* A waiter's "still here" mark is written at most this often. */
+#define LAST_SEEN_STEP_MS 1000
+
+typedef struct {
+    int64_t next_seq;
+    int64_t admitted;
+    int64_t abandoned;
+    int64_t active;
+    int64_t admit_window;
+    int64_t admitted_in_window;
+} queue_line_t;
+
+static const char SQL_LINE_READ[] =
+    "SELECT next_seq, admitted, abandoned, active, admit_window, admitted_in_window"
+    " FROM queue_line WHERE id = 1";
+static const char SQL_LINE_TAKE_SEQ[] =
+    "UPDATE queue_line SET next_seq = next_seq + 1 WHERE id = 1 RETURNING next_seq - 1";
+static const char SQL_LINE_ADMITTED[] =
+    "UPDATE queue_line SET admitted = admitted + ?1, active = active + ?1, admit_window = ?2,"
+    " admitted_in_window = ?3 WHERE id = 1";
+static const char SQL_LINE_ACTIVE_ENDED[] =
+    "UPDATE queue_line SET active = active - ?1 WHERE id = 1";
+static const char SQL_LINE_ABANDONED[] =
+    "UPDATE queue_line SET abandoned = abandoned + ?1 WHERE id = 1";
+static const char SQL_LINE_COMPACT[] =
+    "UPDATE queue_line SET admitted = next_seq - 1, abandoned = 0 WHERE id = 1";
+static const char SQL_DEPARTURE_ADD[] =
+    "INSERT INTO queue_departures (node, count) VALUES (?1, 1)"
+    " ON CONFLICT (node) DO UPDATE SET count = count + 1";
+static const char SQL_DEPARTURE_GET[] = "SELECT count FROM queue_departures WHERE node = ?1";
+static const char SQL_DEPARTURES_CLEAR[] = "DELETE FROM queue_departures";
+
+static const char SQL_TOKEN_LIVE_OF_USER[] =
+    "SELECT id, token, status, seq, expires_at FROM queue_tokens"
+    " WHERE user_id = ?1 AND status IN ('wait', 'active')";
+static const char SQL_TOKEN_BY_TEXT[] =
+    "SELECT id, token, status, seq, expires_at, user_id FROM queue_tokens WHERE token = ?1";
+static const char SQL_TOKEN_BY_ID[] =
+    "SELECT id, token, status, seq, expires_at, user_id FROM queue_tokens WHERE id = ?1";
+static const char SQL_TOKEN_INSERT[] =
+    "INSERT INTO queue_tokens (token, user_id, status, seq, expires_at, last_seen_at, created_at,"
+    " updated_at) VALUES (?1, ?2, 'wait', ?3, NULL, ?4, ?4, ?4)";
+static const char SQL_TOKEN_TOUCH[] =
+    "UPDATE queue_tokens SET last_seen_at = ?2 WHERE id = ?1 AND last_seen_at < ?3";
+static const char SQL_TOKEN_END[] =
+    "UPDATE queue_tokens SET status = 'expired', updated_at = ?2"
+    " WHERE id = ?1 AND status = 'active'";
+static const char SQL_TOKENS_EXPIRE_DUE[] =
+    "UPDATE queue_tokens SET status = 'expired', updated_at = ?1"
+    " WHERE status = 'active' AND expires_at <= ?1";
+static const char SQL_TOKENS_ADMIT[] =
+    "UPDATE queue_tokens SET status = 'active', expires_at = ?1, updated_at = ?2"
+    " WHERE id IN (SELECT id FROM queue_tokens WHERE status = 'wait' ORDER BY seq LIMIT ?3)";
+static const char SQL_TOKENS_DROP_SILENT[] =
+    "UPDATE queue_tokens SET status = 'expired', updated_at = ?1"
+    " WHERE id IN (SELECT id FROM queue_tokens WHERE status = 'wait' AND last_seen_at <= ?2"
+    " LIMIT ?3) RETURNING seq";
+static const char SQL_TOKENS_PURGE[] =
+    "DELETE FROM queue_tokens WHERE id IN (SELECT id FROM queue_tokens"
+    " WHERE status = 'expired' AND updated_at < ?1 LIMIT ?2)";
+static const char SQL_REPLIES_PURGE[] =
+    "DELETE FROM idempotent_replies WHERE (user_id, request_id) IN (SELECT user_id, request_id"
+    " FROM idempotent_replies WHERE created_at <= ?1 LIMIT ?2)";
+
+static bo_status_t s_line_read(store_t *self, queue_line_t *line)
+{
+    sqlite3_stmt *stmt = store_stmt(self, SQL_LINE_READ);
+    if (store_row(self, stmt) != BO_OK)
+        return store_fail(self, "the queue_line row is missing");
+    line->next_seq = sqlite3_column_int64(stmt, 0);
+    line->admitted = sqlite3_column_int64(stmt, 1);
+    line->abandoned = sqlite3_column_int64(stmt, 2);
+    line->active = sqlite3_column_int64(stmt, 3);
+    line->admit_window = sqlite3_column_int64(stmt, 4);
+    line->admitted_in_window = sqlite3_column_int64(stmt, 5);
+    sqlite3_reset(stmt);
+    return BO_OK;
+}
+
+static int64_t s_waiting(const queue_line_t *line)
+{
+    return line->next_seq - 1 - line->admitted - line->abandoned;
+}
+
+static bo_status_t s_run_with_count(store_t *self, const char *sql, int64_t count)
+{
+    sqlite3_stmt *stmt = store_stmt(self, sql);
+    if (!stmt)
+        return BO_INTERNAL;
+    sqlite3_bind_int64(stmt, 1, count);
+    return store_run(self, stmt);
+}
+
+/* Records that ticket `seq` left the line without being admitted. */
+static bo_status_t s_departure_add(store_t *self, int64_t seq)
+{
+    for (int64_t node = seq; node <= DEPARTURE_TREE_SIZE; node += node & -node)
+        if (s_run_with_count(self, SQL_DEPARTURE_ADD, node) != BO_OK)
+            return BO_INTERNAL;
+    return BO_OK;
+}
+
+/* How many tickets numbered 1 .. seq left without being admitted. */
+static bo_status_t s_departures_up_to(store_t *self, int64_t seq, int64_t *count)
+{
+    *count = 0;
+    for (int64_t node = seq; node > 0; node -= node & -node) {
+        sqlite3_stmt *stmt = store_stmt(self, SQL_DEPARTURE_GET);
+        if (!stmt)
+            return BO_INTERNAL;
+        sqlite3_bind_int64(stmt, 1, node);
+        bo_status_t status = store_row(self, stmt);
+        if (status == BO_INTERNAL)
+            return status;
+        if (status == BO_OK) {
+            *count += sqlite3_column_int64(stmt, 0);
+            sqlite3_reset(stmt);
+        }
+    }
+    return BO_OK;
+}
+
+/* An empty line forgets its history: the tree is cleared and the counters
+   restart from the next ticket, so the tree never outgrows one rush. */
+static bo_status_t s_line_compact_if_empty(store_t *self)
+{
+    queue_line_t line;
+    if (s_line_read(self, &line) != BO_OK)
+        return BO_INTERNAL;
+    if (s_waiting(&line) != 0 || line.abandoned == 0)
+        return BO_OK;
+    if (store_run(self, store_stmt(self, SQL_DEPARTURES_CLEAR)) != BO_OK ||
+        store_run(self, store_stmt(self, SQL_LINE_COMPACT)) != BO_OK)
+        return BO_INTERNAL;
+    return BO_OK;
+}
+
+/* Ends active tokens whose time has passed and returns them to the budget. */
+static bo_status_t s_expire_due_tokens(store_t *self, int64_t now, int64_t *expired)
+{
+    sqlite3_stmt *stmt = store_stmt(self, SQL_TOKENS_EXPIRE_DUE);
+    if (!stmt)
+        return BO_INTERNAL;
+    sqlite3_bind_int64(stmt, 1, now);
+    if (store_run(self, stmt) != BO_OK)
+        return BO_INTERNAL;
+    *expired = store_changes(self);
+    if (*expired == 0)
+        return BO_OK;
+    return s_run_with_count(self, SQL_LINE_ACTIVE_ENDED, *expired);
+}
+
+typedef struct {
+    int64_t id;
+    int64_t user_id;
+    bo_token_status_t status;
+    int64_t seq;
+    int64_t expires_at;
+} token_row_t;
+
+/* Reads the columns shared by the token queries: id, token, status, seq,
+   expires_at[, user_id]. */
+static void s_token_row(sqlite3_stmt *stmt, token_row_t *row, bo_queue_state_t *state)
+{
+    row->id = sqlite3_column_int64(stmt, 0);
+    bo_token_status_parse(store_column_text(stmt, 2), &row->status);
+    row->seq = sqlite3_column_int64(stmt, 3);
+    row->expires_at = sqlite3_column_int64(stmt, 4);
+    row->user_id = sqlite3_column_count(stmt) > 5 ? sqlite3_column_int64(stmt, 5) : 0;
+    if (state)
+        snprintf(state->token, sizeof state->token, "%s", store_column_text(stmt, 1));
+}
+
+static bo_status_t s_token_find(store_t *self, const char *sql, sqlite3_stmt **found)
+{
+    *found = store_stmt(self, sql);
+    return *found ? BO_OK : BO_INTERNAL;
+}
+
+/* Fills the line-dependent part of `state` for a token. */
+static bo_status_t s_describe(store_t *self, const token_row_t *row, int64_t now,
+                              const store_policy_t *policy, bo_queue_state_t *state)
+{
+    queue_line_t line;
+    if (s_line_read(self, &line) != BO_OK)
+        return BO_INTERNAL;
+    state->status = row->status;
+    state->expires_at = row->status == BO_TOKEN_WAIT ? 0 : row->expires_at;
+    if (row->status == BO_TOKEN_ACTIVE && row->expires_at <= now)
+        state->status = BO_TOKEN_EXPIRED_STATE;
+    state->waiting = s_waiting(&line);
+    state->position = 0;
+    state->eta_s = 0;
+    if (state->status != BO_TOKEN_WAIT)
+        return BO_OK;
+    int64_t departed = 0;
+    if (line.abandoned > 0 && s_departures_up_to(self, row->seq, &departed) != BO_OK)
+        return BO_INTERNAL;
+    state->position = row->seq - line.admitted - departed;
+    /* Admission moves admit_batch people per interval: the person at
+       `position` is in the ceil(position / batch)-th wave from now. */
+    int64_t waves = (state->position + policy->admit_batch - 1) / policy->admit_batch;
+    state->eta_s = (waves * policy->admit_interval_ms + 999) / 1000;
+    return BO_OK;
+}
+
+static bo_status_t s_token_load(store_t *self, int64_t token_id, token_row_t *row,
+                                bo_queue_state_t *state)
+{
+    sqlite3_stmt *stmt;
+    if (s_token_find(self, SQL_TOKEN_BY_ID, &stmt) != BO_OK)
+        return BO_INTERNAL;
+    sqlite3_bind_int64(stmt, 1, token_id);
+    bo_status_t status = store_row(self, stmt);
+    if (status != BO_OK)
+        return BO_INTERNAL;
+    s_token_row(stmt, row, state);
+    sqlite3_reset(stmt);
+    return BO_OK;
+}
+
+static bo_status_t s_touch(store_t *self, int64_t token_id, int64_t now,
+                           const store_policy_t *policy)
+{
+    int64_t step = policy->abandon_after_ms / 4 < LAST_SEEN_STEP_MS ? policy->abandon_after_ms / 4
+                                                                     : LAST_SEEN_STEP_MS;
+    sqlite3_stmt *stmt = store_stmt(self, SQL_TOKEN_TOUCH);
+    if (!stmt)
+        return BO_INTERNAL;
+    sqlite3_bind_int64(stmt, 1, token_id);
+    sqlite3_bind_int64(stmt, 2, now);
+    sqlite3_bind_int64(stmt, 3, now - step);
+    return store_run(self, stmt);
+}
+
+static bo_status_t s_end_token(store_t *self, int64_t token_id, int64_t now)
+{
+    sqlite3_stmt *stmt = store_stmt(self, SQL_TOKEN_END);
+    if (!stmt)
+        return BO_INTERNAL;
+    sqlite3_bind_int64(stmt, 1, token_id);
+    sqlite3_bind_int64(stmt, 2, now);
+    if (store_run(self, stmt) != BO_OK)
+        return BO_INTERNAL;
+    if (store_changes(self) == 0)
+        return BO_OK;
+    return s_run_with_count(self, SQL_LINE_ACTIVE_ENDED, 1);
+}
+
+/* The user's live token: BO_OK with `row` filled, or BO_NOT_FOUND. An
+   active token whose time is up is ended here rather than returned. */
+static bo_status_t s_live_token(store_t *self, int64_t user_id, int64_t now, token_row_t *row,
+                                bo_queue_state_t *state)
+{
+    sqlite3_stmt *stmt;
+    if (s_token_find(self, SQL_TOKEN_LIVE_OF_USER, &stmt) != BO_OK)
+        return BO_INTERNAL;
+    sqlite3_bind_int64(stmt, 1, user_id);
+    bo_status_t status = store_row(self, stmt);
+    if (status != BO_OK)
+        return status;
+    s_token_row(stmt, row, state);
+    sqlite3_reset(stmt);
+    if (row->status == BO_TOKEN_ACTIVE && row->expires_at <= now) {
+        if (s_end_token(self, row->id, now) != BO_OK)
+            return BO_INTERNAL;
+        return BO_NOT_FOUND;
+    }
+    return BO_OK;
+}
+
+static bo_status_t s_issue_token(store_t *self, int64_t user_id, const char *new_token,
+                                 int64_t now, int64_t *token_id)
+{
+    sqlite3_stmt *stmt = store_stmt(self, SQL_LINE_TAKE_SEQ);
+    if (store_row(self, stmt) != BO_OK)
+        return store_fail(self, "take a ticket number");
+    int64_t seq = sqlite3_column_int64(stmt, 0);
+    sqlite3_reset(stmt);
+    stmt = store_stmt(self, SQL_TOKEN_INSERT);
+    if (!stmt)
+        return BO_INTERNAL;
+    sqlite3_bind_text(stmt, 1, new_token, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, user_id);
+    sqlite3_bind_int64(stmt, 3, seq);
+    sqlite3_bind_int64(stmt, 4, now);
+    if (store_run(self, stmt) != BO_OK)
+        return BO_INTERNAL;
+    *token_id = sqlite3_last_insert_rowid(sqlite3_db_handle(stmt));
+    return BO_OK;
+}
+
+static bo_status_t s_enter(store_t *self, int64_t user_id, const char *new_token, int64_t now,
+                           const store_policy_t *policy, bo_queue_state_t *state)
+{
+    token_row_t row;
+    bo_status_t status = s_live_token(self, user_id, now, &row, state);
+    if (status == BO_INTERNAL)
+        return status;
+    if (status == BO_OK) {
+        if (row.status == BO_TOKEN_WAIT && s_touch(self, row.id, now, policy) != BO_OK)
+            return BO_INTERNAL;
+        return s_describe(self, &row, now, policy, state);
+    }
+    int64_t token_id = 0, admitted = 0;
+    if (s_issue_token(self, user_id, new_token, now, &token_id) != BO_OK ||
+        store_admit(self, now, policy, &admitted) != BO_OK ||
+        s_token_load(self, token_id, &row, state) != BO_OK)
+        return BO_INTERNAL;
+    return s_describe(self, &row, now, policy, state);
+}
+
+bo_status_t store_queue_enter(store_t *self, int64_t user_id, const char *new_token, int64_t now,
+                              const store_policy_t *policy, bo_queue_state_t *state)
+{
+    if (store_atomic_begin(self) != BO_OK)
+        return BO_INTERNAL;
+    bo_status_t status = s_enter(self, user_id, new_token, now, policy, state);
+    if (store_atomic_end(self, status == BO_OK) != BO_OK)
+        return BO_INTERNAL;
+    return status;
+}
+
+/* The token named `token` if it is this user's; TOKEN_INVALID otherwise. */
+static bo_status_t s_own_token(store_t *self, int64_t user_id, const char *token,
+                               token_row_t *row, bo_queue_state_t *state)
+{
+    sqlite3_stmt *stmt;
+    if (s_token_find(self, SQL_TOKEN_BY_TEXT, &stmt) != BO_OK)
+        return BO_INTERNAL;
+    sqlite3_bind_text(stmt, 1, token, -1, SQLITE_STATIC);
+    bo_status_t status = store_row(self, stmt);
+    if (status == BO_NOT_FOUND)
+        return BO_TOKEN_INVALID;
+    if (status != BO_OK)
+        return status;
+    s_token_row(stmt, row, state);
+    sqlite3_reset(stmt);
+    return row->user_id == user_id ? BO_OK : BO_TOKEN_INVALID;
+}
+
+bo_status_t store_queue_status(store_t *self, int64_t user_id, const char *token, int64_t now,
+                               const store_policy_t *policy, bo_queue_state_t *state)
+{
+    token_row_t row;
+    bo_status_t status = s_own_token(self, user_id, token, &row, state);
+    if (status != BO_OK)
+        return status;
+    if (row.status == BO_TOKEN_WAIT && s_touch(self, row.id, now, policy) != BO_OK)
+        return BO_INTERNAL;
+    return s_describe(self, &row, now, policy, state);
+}
+
+bo_status_t store_token_gate(store_t *self, int64_t user_id, const char *token, int64_t now)
+{
+    token_row_t row;
+    bo_status_t status = s_own_token(self, user_id, token, &row, NULL);
+    if (status != BO_OK)
+        return status;
+    if (row.status == BO_TOKEN_WAIT)
+        return BO_TOKEN_WAITING;
+    if (row.status == BO_TOKEN_EXPIRED_STATE || row.expires_at <= now)
+        return BO_TOKEN_EXPIRED;
+    return BO_OK;
+}
+
+bo_status_t store_token_end(store_t *self, const char *token, int64_t now)
+{
+    token_row_t row;
+    sqlite3_stmt *stmt;
+    if (s_token_find(self, SQL_TOKEN_BY_TEXT, &stmt) != BO_OK)
+        return BO_INTERNAL;
+    sqlite3_bind_text(stmt, 1, token, -1, SQLITE_STATIC);
+    bo_status_t status = store_row(self, stmt);
+    if (status != BO_OK)
+        return status == BO_NOT_FOUND ? BO_OK : status;
+    s_token_row(stmt, &row, NULL);
+    sqlite3_reset(stmt);
+    return s_end_token(self, row.id, now);
+}
+
+bo_status_t store_queue_counts(store_t *self, int64_t *waiting, int64_t *active)
+{
+    queue_line_t line;
+    if (s_line_read(self, &line) != BO_OK)
+        return BO_INTERNAL;
+    *waiting = s_waiting(&line);
+    *active = line.active;
+    return BO_OK;
+}
+
+bo_status_t store_admit(store_t *self, int64_t now, const store_policy_t *policy,
+                        int64_t *admitted)
+{
+    *admitted = 0;
+    int64_t expired;
+    queue_line_t line;
+    if (s_expire_due_tokens(self, now, &expired) != BO_OK || s_line_read(self, &line) != BO_OK)
+        return BO_INTERNAL;
+    int64_t window = now / policy->admit_interval_ms;
+    int64_t used = line.admit_window == window ? line.admitted_in_window : 0;
+    int64_t budget = policy->admit_batch - used;
+    if (policy->max_active - line.active < budget)
+        budget = policy->max_active - line.active;
+    if (budget <= 0 || s_waiting(&line) == 0)
+        return BO_OK;
+    sqlite3_stmt *stmt = store_stmt(self, SQL_TOKENS_ADMIT);
+    if (!stmt)
+        return BO_INTERNAL;
+    sqlite3_bind_int64(stmt, 1, bo_ceil_second(now) + policy->token_ttl_ms);
+    sqlite3_bind_int64(stmt, 2, now);
+    sqlite3_bind_int64(stmt, 3, budget);
+    if (store_run(self, stmt) != BO_OK)
+        return BO_INTERNAL;
+    *admitted = store_changes(self);
+    stmt = store_stmt(self, SQL_LINE_ADMITTED);
+    if (!stmt)
+        return BO_INTERNAL;
+    sqlite3_bind_int64(stmt, 1, *admitted);
+    sqlite3_bind_int64(stmt, 2, window);
+    sqlite3_bind_int64(stmt, 3, used + *admitted);
+    if (store_run(self, stmt) != BO_OK)
+        return BO_INTERNAL;
+    return s_line_compact_if_empty(self);
+}
+
+/* Waiters who stopped asking leave the line; their tickets go into the
+   departure tree so everyone behind them moves up. */
+static bo_status_t s_drop_silent_waiters(store_t *self, int64_t now,
+                                         const store_policy_t *policy, int64_t *dropped)
+{
+    *dropped = 0;
+    sqlite3_stmt *stmt = store_stmt(self, SQL_TOKENS_DROP_SILENT);
+    if (!stmt)
+        return BO_INTERNAL;
+    sqlite3_bind_int64(stmt, 1, now);
+    sqlite3_bind_int64(stmt, 2, now - policy->abandon_after_ms);
+    sqlite3_bind_int64(stmt, 3, EXPIRE_BATCH);
+    /* SQLite applies the whole UPDATE on the first step; the RETURNING rows
+       are then read back while the tree is written. */
+    int rc;
+    while ((rc = store_step(self, stmt)) == SQLITE_ROW) {
+        if (s_departure_add(self, sqlite3_column_int64(stmt, 0)) != BO_OK) {
+            sqlite3_reset(stmt);
+            return BO_INTERNAL;
+        }
+        (*dropped)++;
+    }
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE)
+        return BO_INTERNAL;
+    if (*dropped == 0)
+        return BO_OK;
+    if (s_run_with_count(self, SQL_LINE_ABANDONED, *dropped) != BO_OK)
+        return BO_INTERNAL;
+    return s_line_compact_if_empty(self);
+}
+
+static bo_status_t s_purge(store_t *self, const char *sql, int64_t before, int64_t *purged)
+{
+    sqlite3_stmt *stmt = store_stmt(self, sql);
+    if (!stmt)
+        return BO_INTERNAL;
+    sqlite3_bind_int64(stmt, 1, before);
+    sqlite3_bind_int64(stmt, 2, EXPIRE_BATCH);
+    if (store_run(self, stmt) != BO_OK)
+        return BO_INTERNAL;
+    *purged += store_changes(self);
+    return BO_OK;
+}
+
+bo_status_t store_expire(store_t *self, int64_t now, const store_policy_t *policy,
+                         store_expire_report_t *report)
+{
+    *report = (store_expire_report_t){0};
+    if (s_expire_due_tokens(self, now, &report->tokens_expired) != BO_OK ||
+        s_drop_silent_waiters(self, now, policy, &report->waiters_dropped) != BO_OK ||
+        store_release_lapsed_holds(self, now, EXPIRE_BATCH, &report->holds_released) != BO_OK ||
+        s_purge(self, SQL_TOKENS_PURGE, now - DAY_MS, &report->rows_purged) != BO_OK ||
+        s_purge(self, SQL_REPLIES_PURGE, now - BO_IDEMPOTENCY_TTL_MS, &report->rows_purged) !=
+            BO_OK)
+        return BO_INTERNAL;
+    return BO_OK;
+}

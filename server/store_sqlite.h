@@ -1,0 +1,60 @@
+/*  store_sqlite: what the SQLite store's files share, private to them.
+
+    The store is split by concern (store_sqlite.c: connection, schema,
+    transactions, idempotency, invariants; store_queue.c; store_catalog.c;
+    store_booking.c; store_points.c). Each file keeps its SQL beside the code
+    that runs it as `static const char SQL_...[]`, and store_stmt() prepares
+    each text once and hands back the same statement, reset, on every call.
+*/
+#ifndef BO_STORE_SQLITE_H
+#define BO_STORE_SQLITE_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+/* A prepared statement for `sql`, reset and with bindings cleared. `sql`
+   must be a string with static storage: its address is the cache key. The
+   statement belongs to the store. NULL (logged) if it does not prepare. */
+sqlite3_stmt *store_stmt(store_t *self, const char *sql);
+
+/* sqlite3_step, logging anything other than SQLITE_ROW and SQLITE_DONE. */
+int store_step(store_t *self, sqlite3_stmt *stmt);
+
+/* Steps a statement that returns no rows: BO_OK or BO_INTERNAL (logged). */
+bo_status_t store_run(store_t *self, sqlite3_stmt *stmt);
+
+/* Steps a query expected to return one row: BO_OK with the row current,
+   BO_NOT_FOUND if it returned none, BO_INTERNAL on error. */
+bo_status_t store_row(store_t *self, sqlite3_stmt *stmt);
+
+/* The number of rows the last statement changed. */
+int64_t store_changes(store_t *self);
+
+/* An operation of several statements that must happen whole or not at all
+   uses a nested savepoint: begin, then end with keep = false to undo. */
+bo_status_t store_atomic_begin(store_t *self);
+bo_status_t store_atomic_end(store_t *self, bool keep);
+
+/* Logs the connection's last error with `what` and returns BO_INTERNAL. */
+bo_status_t store_fail(store_t *self, const char *what);
+
+/* Text of column `column` as a C string ("" for NULL). */
+const char *store_column_text(sqlite3_stmt *stmt, int column);
+
+/* store_booking.c: cancels holds whose time has passed and frees their
+   seats, at most `limit` of them. Used by store_expire in store_queue.c. */
+bo_status_t store_release_lapsed_holds(store_t *self, int64_t now, int64_t limit,
+                                       int64_t *released);
+
+/* store_points.c: takes `price` from a balance for a reservation, with the
+   ledger entry; INSUFFICIENT_POINTS (nothing changed, *balance the current
+   balance) if it is short. */
+bo_status_t store_point_spend(store_t *self, int64_t user_id, int64_t price,
+                              int64_t reservation_id, int64_t now, int64_t *balance);
+
+/* store_queue.c: ends the token `token` if it is active (after a payment,
+   so the next person in line can be admitted). */
+bo_status_t store_token_end(store_t *self, const char *token, int64_t now);
+
+#endif
