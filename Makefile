@@ -110,4 +110,7 @@ format:
 clean:
 	rm -rf build
 
+# Test binaries are rebuilt from objects that should stay for the next build.
+.SECONDARY:
+
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -103,10 +103,8 @@ static char *s_execute(dispatch_t *self, const bo_request_t *request, int64_t no
         }
     }
 
-    op_context_t ctx = {.store = self->store,
-                        .policy = self->policy,
-                        .now = now,
-                        .started_ms = self->started_ms};
+    op_context_t ctx = {
+        .store = self->store, .policy = self->policy, .now = now, .started_ms = self->started_ms};
     json_t *reply = codec_reply_ok(request->request_id);
     bo_status_t status = store_savepoint(self->store);
     if (status == BO_OK)
@@ -152,9 +150,8 @@ static char *s_handle(dispatch_t *self, const dispatch_frame_t *frame, int64_t n
         text = s_error_text(status, message, request.request_id);
     if (log_enabled(LOG_LEVEL_DEBUG))
         log_debug("%s user=%lld -> %s (%lld ms)",
-                  request.entry ? request.entry->name : "(undecoded)",
-                  (long long)request.user_id, bo_status_code(status),
-                  (long long)(bo_monotonic_ms() - started));
+                  request.entry ? request.entry->name : "(undecoded)", (long long)request.user_id,
+                  bo_status_code(status), (long long)(bo_monotonic_ms() - started));
     bo_request_clear(&request);
     return text;
 }

@@ -113,8 +113,9 @@ static bo_status_t s_seed(store_t *store)
     else
         store_rollback(store);
     if (status == BO_OK)
-        log_info(loaded ? "demo data loaded" : "demo data present: the database already has "
-                                               "concerts, so nothing was changed");
+        log_info(loaded ? "demo data loaded"
+                        : "demo data present: the database already has "
+                          "concerts, so nothing was changed");
     return status;
 }
 

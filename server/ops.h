@@ -22,8 +22,7 @@ typedef struct {
     char message[BO_MESSAGE_MAX];
 } op_context_t;
 
-typedef bo_status_t (*op_handler_t)(op_context_t *ctx, const bo_request_t *request,
-                                    json_t *reply);
+typedef bo_status_t (*op_handler_t)(op_context_t *ctx, const bo_request_t *request, json_t *reply);
 
 /* The handler of an op; every op in the protocol table has one. */
 op_handler_t op_handler(bo_op_t op);

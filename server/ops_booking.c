@@ -21,8 +21,8 @@ static bo_status_t s_resolve_show(op_context_t *ctx, const bo_request_t *request
     if (!request->concert_id || !request->concert_date)
         return op_fail(ctx, BO_BAD_REQUEST,
                        "give schedule_id, or concert_id with concert_date (YYYY-MM-DD)");
-    return store_find_schedule(ctx->store, request->concert_id, request->concert_date,
-                               schedule_id, ctx->message, sizeof ctx->message);
+    return store_find_schedule(ctx->store, request->concert_id, request->concert_date, schedule_id,
+                               ctx->message, sizeof ctx->message);
 }
 
 static void s_put_hold(void *reply, const bo_reservation_t *hold)
@@ -36,8 +36,8 @@ bo_status_t op_seat_reserve(op_context_t *ctx, const bo_request_t *request, json
     bo_status_t status = s_resolve_show(ctx, request, &schedule_id);
     if (status != BO_OK)
         return status;
-    status = store_hold_seat(ctx->store, request->user_id, schedule_id, seat, ctx->now,
-                             ctx->policy, s_put_hold, reply);
+    status = store_hold_seat(ctx->store, request->user_id, schedule_id, seat, ctx->now, ctx->policy,
+                             s_put_hold, reply);
     switch (status) {
     case BO_NOT_FOUND:
         return op_fail(ctx, status, "show %lld has no seat %lld, or does not exist",

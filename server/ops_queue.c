@@ -38,8 +38,8 @@ bo_status_t op_queue_enter(op_context_t *ctx, const bo_request_t *request, json_
     bo_queue_state_t state;
     bo_status_t status = s_new_token(token);
     if (status == BO_OK)
-        status = store_queue_enter(ctx->store, request->user_id, token, ctx->now, ctx->policy,
-                                   &state);
+        status =
+            store_queue_enter(ctx->store, request->user_id, token, ctx->now, ctx->policy, &state);
     if (status == BO_OK)
         codec_put_queue_state(reply, &state);
     return status;
@@ -48,8 +48,8 @@ bo_status_t op_queue_enter(op_context_t *ctx, const bo_request_t *request, json_
 bo_status_t op_queue_status(op_context_t *ctx, const bo_request_t *request, json_t *reply)
 {
     bo_queue_state_t state;
-    bo_status_t status = store_queue_status(ctx->store, request->user_id, request->token,
-                                            ctx->now, ctx->policy, &state);
+    bo_status_t status = store_queue_status(ctx->store, request->user_id, request->token, ctx->now,
+                                            ctx->policy, &state);
     if (status == BO_OK)
         codec_put_queue_state(reply, &state);
     return status;

@@ -26,11 +26,17 @@ typedef struct {
 } setting_t;
 
 #define TEXT(name, short_name, member, argument, help)                                             \
-    {name, short_name, SETTING_TEXT, offsetof(options_t, member), 0, 0, argument, help, true}
+    {                                                                                              \
+        name, short_name, SETTING_TEXT, offsetof(options_t, member), 0, 0, argument, help, true    \
+    }
 #define INT(name, member, min, max, argument, help)                                                \
-    {name, 0, SETTING_INT, offsetof(options_t, member), min, max, argument, help, true}
+    {                                                                                              \
+        name, 0, SETTING_INT, offsetof(options_t, member), min, max, argument, help, true          \
+    }
 #define FLAG(name, short_name, member, help)                                                       \
-    {name, short_name, SETTING_FLAG, offsetof(options_t, member), 0, 0, NULL, help, true}
+    {                                                                                              \
+        name, short_name, SETTING_FLAG, offsetof(options_t, member), 0, 0, NULL, help, true        \
+    }
 
 /* Values outside these bounds are refused rather than clamped: a typo in a
    TTL should stop the daemon, not quietly change the sale. */
@@ -315,8 +321,8 @@ options_result_t options_parse(options_t *options, int argc, char **argv, int *e
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "%s: unexpected argument '%s'\nTry '%s --help' for the options.\n",
-                program, argv[optind], program);
+        fprintf(stderr, "%s: unexpected argument '%s'\nTry '%s --help' for the options.\n", program,
+                argv[optind], program);
         *exit_code = EX_USAGE;
         return OPTIONS_ERROR;
     }

@@ -43,9 +43,8 @@ static const char SQL_RESERVATION_FOR_PAY[] =
 static const char SQL_RESERVATION_PAID[] =
     "UPDATE reservations SET status = 'paid', hold_expires_at = NULL, updated_at = ?2"
     " WHERE id = ?1 AND status = 'reserved'";
-static const char SQL_SEAT_SOLD[] =
-    "UPDATE seats SET status = 'sold', hold_expires_at = NULL"
-    " WHERE id = ?1 AND reservation_id = ?2 AND status = 'held'";
+static const char SQL_SEAT_SOLD[] = "UPDATE seats SET status = 'sold', hold_expires_at = NULL"
+                                    " WHERE id = ?1 AND reservation_id = ?2 AND status = 'held'";
 static const char SQL_LAPSED_HOLDS_CANCEL[] =
     "UPDATE reservations SET status = 'cancelled', hold_expires_at = NULL, updated_at = ?1"
     " WHERE id IN (SELECT id FROM reservations WHERE status = 'reserved'"
@@ -208,8 +207,8 @@ static bo_status_t s_hold(store_t *self, int64_t user_id, int64_t seat_number, i
     bo_status_t status = s_read_seat(self, schedule_id, seat_number, &seat);
     if (status != BO_OK)
         return status;
-    bool takeable = seat.status == BO_SEAT_FREE ||
-                    (seat.status == BO_SEAT_HELD && seat.hold_expires_at <= now);
+    bool takeable =
+        seat.status == BO_SEAT_FREE || (seat.status == BO_SEAT_HELD && seat.hold_expires_at <= now);
     if (!takeable)
         return show->left_tickets == 0 ? BO_NOT_RESERVABLE : BO_SEAT_TAKEN;
     bo_reservation_t hold = {
@@ -271,9 +270,8 @@ static bo_status_t s_read_reservation(store_t *self, int64_t reservation_id,
     return BO_OK;
 }
 
-static bo_status_t s_pay(store_t *self, int64_t user_id, const char *token,
-                         int64_t reservation_id, int64_t now, bo_reservation_status_t *result,
-                         int64_t *balance)
+static bo_status_t s_pay(store_t *self, int64_t user_id, const char *token, int64_t reservation_id,
+                         int64_t now, bo_reservation_status_t *result, int64_t *balance)
 {
     pay_reservation_t reservation;
     bo_status_t status = s_read_reservation(self, reservation_id, &reservation);
@@ -318,8 +316,7 @@ bo_status_t store_pay(store_t *self, int64_t user_id, const char *token, int64_t
     return result;
 }
 
-bo_status_t store_release_lapsed_holds(store_t *self, int64_t now, int64_t limit,
-                                       int64_t *released)
+bo_status_t store_release_lapsed_holds(store_t *self, int64_t now, int64_t limit, int64_t *released)
 {
     *released = 0;
     sqlite3_stmt *stmt = store_stmt(self, SQL_LAPSED_HOLDS_CANCEL);

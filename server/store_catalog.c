@@ -7,8 +7,7 @@
 
 #define DAY_MS (24LL * 60 * 60 * 1000)
 
-static const char SQL_CONCERT_LIST[] =
-    "SELECT id, title, performer FROM concerts ORDER BY id";
+static const char SQL_CONCERT_LIST[] = "SELECT id, title, performer FROM concerts ORDER BY id";
 static const char SQL_CONCERT_EXISTS[] = "SELECT 1 FROM concerts WHERE id = ?1";
 static const char SQL_SCHEDULE_EXISTS[] = "SELECT 1 FROM concert_schedules WHERE id = ?1";
 /* A hold whose time has passed counts as a free seat here, as everywhere:
@@ -121,8 +120,7 @@ bo_status_t store_find_schedule(store_t *self, int64_t concert_id, const char *d
     } else if (bo_time_parse(date_or_time, &from)) {
         to = from + 1;
     } else {
-        snprintf(message, message_size,
-                 "concert_date must be YYYY-MM-DD or an RFC 3339 show time");
+        snprintf(message, message_size, "concert_date must be YYYY-MM-DD or an RFC 3339 show time");
         return BO_BAD_REQUEST;
     }
     bo_status_t status = s_exists(self, SQL_CONCERT_EXISTS, concert_id);

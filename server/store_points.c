@@ -143,8 +143,8 @@ bo_status_t store_point_charge(store_t *self, int64_t user_id, int64_t amount, i
     return status;
 }
 
-bo_status_t store_point_spend(store_t *self, int64_t user_id, int64_t price,
-                              int64_t reservation_id, int64_t now, int64_t *balance)
+bo_status_t store_point_spend(store_t *self, int64_t user_id, int64_t price, int64_t reservation_id,
+                              int64_t now, int64_t *balance)
 {
     return s_move_points(self, user_id, -price, BO_LEDGER_USE, reservation_id, now, balance);
 }

@@ -18,8 +18,8 @@
 #define DEPARTURE_TREE_SIZE (1LL << 40)
 /* Bounds on one scheduler pass, so a backlog never stalls the requests
    waiting behind it; the next pass continues. */
-#define EXPIRE_BATCH      1000
-#define DAY_MS            (24LL * 60 * 60 * 1000)
+#define EXPIRE_BATCH 1000
+#define DAY_MS       (24LL * 60 * 60 * 1000)
 /* A waiter's "still here" mark is written at most this often. */
 #define LAST_SEEN_STEP_MS 1000
 
@@ -46,9 +46,8 @@ static const char SQL_LINE_ABANDONED[] =
     "UPDATE queue_line SET abandoned = abandoned + ?1 WHERE id = 1";
 static const char SQL_LINE_COMPACT[] =
     "UPDATE queue_line SET admitted = next_seq - 1, abandoned = 0 WHERE id = 1";
-static const char SQL_DEPARTURE_ADD[] =
-    "INSERT INTO queue_departures (node, count) VALUES (?1, 1)"
-    " ON CONFLICT (node) DO UPDATE SET count = count + 1";
+static const char SQL_DEPARTURE_ADD[] = "INSERT INTO queue_departures (node, count) VALUES (?1, 1)"
+                                        " ON CONFLICT (node) DO UPDATE SET count = count + 1";
 static const char SQL_DEPARTURE_GET[] = "SELECT count FROM queue_departures WHERE node = ?1";
 static const char SQL_DEPARTURES_CLEAR[] = "DELETE FROM queue_departures";
 
@@ -64,9 +63,8 @@ static const char SQL_TOKEN_INSERT[] =
     " updated_at) VALUES (?1, ?2, 'wait', ?3, NULL, ?4, ?4, ?4)";
 static const char SQL_TOKEN_TOUCH[] =
     "UPDATE queue_tokens SET last_seen_at = ?2 WHERE id = ?1 AND last_seen_at < ?3";
-static const char SQL_TOKEN_END[] =
-    "UPDATE queue_tokens SET status = 'expired', updated_at = ?2"
-    " WHERE id = ?1 AND status = 'active'";
+static const char SQL_TOKEN_END[] = "UPDATE queue_tokens SET status = 'expired', updated_at = ?2"
+                                    " WHERE id = ?1 AND status = 'active'";
 static const char SQL_TOKENS_EXPIRE_DUE[] =
     "UPDATE queue_tokens SET status = 'expired', updated_at = ?1"
     " WHERE status = 'active' AND expires_at <= ?1";
@@ -245,7 +243,7 @@ static bo_status_t s_touch(store_t *self, int64_t token_id, int64_t now,
                            const store_policy_t *policy)
 {
     int64_t step = policy->abandon_after_ms / 4 < LAST_SEEN_STEP_MS ? policy->abandon_after_ms / 4
-                                                                     : LAST_SEEN_STEP_MS;
+                                                                    : LAST_SEEN_STEP_MS;
     sqlite3_stmt *stmt = store_stmt(self, SQL_TOKEN_TOUCH);
     if (!stmt)
         return BO_INTERNAL;
@@ -291,8 +289,8 @@ static bo_status_t s_live_token(store_t *self, int64_t user_id, int64_t now, tok
     return BO_OK;
 }
 
-static bo_status_t s_issue_token(store_t *self, int64_t user_id, const char *new_token,
-                                 int64_t now, int64_t *token_id)
+static bo_status_t s_issue_token(store_t *self, int64_t user_id, const char *new_token, int64_t now,
+                                 int64_t *token_id)
 {
     sqlite3_stmt *stmt = store_stmt(self, SQL_LINE_TAKE_SEQ);
     if (store_row(self, stmt) != BO_OK)
@@ -344,8 +342,8 @@ bo_status_t store_queue_enter(store_t *self, int64_t user_id, const char *new_to
 }
 
 /* The token named `token` if it is this user's; TOKEN_INVALID otherwise. */
-static bo_status_t s_own_token(store_t *self, int64_t user_id, const char *token,
-                               token_row_t *row, bo_queue_state_t *state)
+static bo_status_t s_own_token(store_t *self, int64_t user_id, const char *token, token_row_t *row,
+                               bo_queue_state_t *state)
 {
     sqlite3_stmt *stmt;
     if (s_token_find(self, SQL_TOKEN_BY_TEXT, &stmt) != BO_OK)
@@ -411,8 +409,7 @@ bo_status_t store_queue_counts(store_t *self, int64_t *waiting, int64_t *active)
     return BO_OK;
 }
 
-bo_status_t store_admit(store_t *self, int64_t now, const store_policy_t *policy,
-                        int64_t *admitted)
+bo_status_t store_admit(store_t *self, int64_t now, const store_policy_t *policy, int64_t *admitted)
 {
     *admitted = 0;
     int64_t expired;
@@ -448,8 +445,8 @@ bo_status_t store_admit(store_t *self, int64_t now, const store_policy_t *policy
 
 /* Waiters who stopped asking leave the line; their tickets go into the
    departure tree so everyone behind them moves up. */
-static bo_status_t s_drop_silent_waiters(store_t *self, int64_t now,
-                                         const store_policy_t *policy, int64_t *dropped)
+static bo_status_t s_drop_silent_waiters(store_t *self, int64_t now, const store_policy_t *policy,
+                                         int64_t *dropped)
 {
     *dropped = 0;
     sqlite3_stmt *stmt = store_stmt(self, SQL_TOKENS_DROP_SILENT);

@@ -232,8 +232,7 @@ static bool s_migrate(store_t *self, char *error, size_t error_size)
     return true;
 }
 
-store_t *store_new(const char *path, const store_options_t *options, char *error,
-                   size_t error_size)
+store_t *store_new(const char *path, const store_options_t *options, char *error, size_t error_size)
 {
     store_t *self = calloc(1, sizeof *self);
     if (!self) {
@@ -315,9 +314,8 @@ bo_status_t store_seed_demo(store_t *self, int64_t now, bool *loaded)
     return seeded ? BO_OK : BO_INTERNAL;
 }
 
-static const char SQL_REPLY_FIND[] =
-    "SELECT fingerprint, reply FROM idempotent_replies"
-    " WHERE user_id = ?1 AND request_id = ?2 AND created_at > ?3";
+static const char SQL_REPLY_FIND[] = "SELECT fingerprint, reply FROM idempotent_replies"
+                                     " WHERE user_id = ?1 AND request_id = ?2 AND created_at > ?3";
 static const char SQL_REPLY_SAVE[] =
     "INSERT OR REPLACE INTO idempotent_replies (user_id, request_id, fingerprint, reply,"
     " created_at) VALUES (?1, ?2, ?3, ?4, ?5)";

@@ -50,8 +50,8 @@ bo_status_t store_release_lapsed_holds(store_t *self, int64_t now, int64_t limit
 /* store_points.c: takes `price` from a balance for a reservation, with the
    ledger entry; INSUFFICIENT_POINTS (nothing changed, *balance the current
    balance) if it is short. */
-bo_status_t store_point_spend(store_t *self, int64_t user_id, int64_t price,
-                              int64_t reservation_id, int64_t now, int64_t *balance);
+bo_status_t store_point_spend(store_t *self, int64_t user_id, int64_t price, int64_t reservation_id,
+                              int64_t now, int64_t *balance);
 
 /* store_queue.c: ends the token `token` if it is active (after a payment,
    so the next person in line can be admitted). */

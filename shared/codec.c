@@ -199,9 +199,8 @@ json_t *codec_reservation(const bo_reservation_t *reservation)
                      (json_int_t)reservation->reservation_id, "status",
                      bo_reservation_status_name(reservation->status), "title", reservation->title,
                      "show_time", codec_time(reservation->show_time), "seat_number",
-                     (json_int_t)reservation->seat_number, "price",
-                     (json_int_t)reservation->price, "hold_expires_at",
-                     codec_time(reservation->hold_expires_at));
+                     (json_int_t)reservation->seat_number, "price", (json_int_t)reservation->price,
+                     "hold_expires_at", codec_time(reservation->hold_expires_at));
 }
 
 json_t *codec_ledger_entry(const bo_ledger_entry_t *entry)
@@ -211,8 +210,7 @@ json_t *codec_ledger_entry(const bo_ledger_entry_t *entry)
                      "at", codec_time(entry->at));
 }
 
-json_t *codec_parse_reply(const void *data, size_t size, bo_status_t *status,
-                          const char **message)
+json_t *codec_parse_reply(const void *data, size_t size, bo_status_t *status, const char **message)
 {
     json_t *reply = json_loadb(data, size, 0, NULL);
     if (!json_is_object(reply)) {
@@ -310,10 +308,8 @@ bool codec_parse_seat(const json_t *object, bo_seat_t *seat)
 {
     const char *status;
     memset(seat, 0, sizeof *seat);
-    return s_get_int(object, "number", &seat->number) &&
-           s_get_string(object, "status", &status) &&
-           bo_seat_status_parse(status, &seat->status) &&
-           s_get_int(object, "price", &seat->price);
+    return s_get_int(object, "number", &seat->number) && s_get_string(object, "status", &status) &&
+           bo_seat_status_parse(status, &seat->status) && s_get_int(object, "price", &seat->price);
 }
 
 bool codec_parse_reservation(const json_t *object, bo_reservation_t *reservation)

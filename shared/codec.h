@@ -56,8 +56,7 @@ json_t *codec_ledger_entry(const bo_ledger_entry_t *entry);
    *status to BO_OK or the reply's error code (BO_INTERNAL if the code is one
    this build does not know) and *message to its text (borrowed from the
    object). Returns NULL if the frame is not a JSON object. */
-json_t *codec_parse_reply(const void *data, size_t size, bo_status_t *status,
-                          const char **message);
+json_t *codec_parse_reply(const void *data, size_t size, bo_status_t *status, const char **message);
 
 /* Parsers: read an object produced by the matching encoder. Each returns
    false if a field is missing or of the wrong type. */

@@ -48,10 +48,10 @@ bo_status_t bo_status_from_code(const char *code)
         .name = field_name, .type = field_type, .required = is_required, .min = low, .max = high,  \
         .offset = offsetof(bo_request_t, member)                                                   \
     }
-#define ID_FIELD(member)        FIELD(#member, BO_FIELD_ID, true, 1, BO_MAX_ID, member)
-#define OPTIONAL_ID(member)     FIELD(#member, BO_FIELD_ID, false, 1, BO_MAX_ID, member)
-#define TOKEN_FIELD             FIELD("token", BO_FIELD_STRING, true, 1, BO_TOKEN_MAX, token)
-#define FIELDS(array)           array, sizeof(array) / sizeof(array[0])
+#define ID_FIELD(member)    FIELD(#member, BO_FIELD_ID, true, 1, BO_MAX_ID, member)
+#define OPTIONAL_ID(member) FIELD(#member, BO_FIELD_ID, false, 1, BO_MAX_ID, member)
+#define TOKEN_FIELD         FIELD("token", BO_FIELD_STRING, true, 1, BO_TOKEN_MAX, token)
+#define FIELDS(array)       array, sizeof(array) / sizeof(array[0])
 
 static const bo_field_spec_t s_user_create[] = {
     FIELD("name", BO_FIELD_STRING, true, 1, BO_NAME_MAX, name),
@@ -88,8 +88,8 @@ static const bo_field_spec_t s_payment_pay[] = {ID_FIELD(user_id), TOKEN_FIELD,
 static const bo_op_entry_t s_ops[BO_OP_COUNT] = {
     [BO_OP_USER_CREATE] = {BO_OP_USER_CREATE, "user.create", IDEMPOTENT, FIELDS(s_user_create),
                            "create a user and return its id"},
-    [BO_OP_QUEUE_ENTER] = {BO_OP_QUEUE_ENTER, "queue.enter", USER | IDEMPOTENT,
-                           FIELDS(s_user_only), "take a place in line (or get the one you have)"},
+    [BO_OP_QUEUE_ENTER] = {BO_OP_QUEUE_ENTER, "queue.enter", USER | IDEMPOTENT, FIELDS(s_user_only),
+                           "take a place in line (or get the one you have)"},
     /* Not gated: a waiting or expired token is an answer here, not an error.
        It writes only the "still here" mark that keeps a waiter in line. */
     [BO_OP_QUEUE_STATUS] = {BO_OP_QUEUE_STATUS, "queue.status", USER | BO_OP_WRITES,

@@ -100,10 +100,10 @@ typedef struct {
 
 /* What the dispatcher does for an op before its handler runs. */
 enum {
-    BO_OP_NEEDS_USER = 1 << 0,   /* user_id must name an existing user */
-    BO_OP_NEEDS_TOKEN = 1 << 1,  /* token must be this user's, active, unexpired */
-    BO_OP_IDEMPOTENT = 1 << 2,   /* a write: request_id replays the stored reply */
-    BO_OP_WRITES = 1 << 3,       /* changes state (for logging and batching) */
+    BO_OP_NEEDS_USER = 1 << 0,  /* user_id must name an existing user */
+    BO_OP_NEEDS_TOKEN = 1 << 1, /* token must be this user's, active, unexpired */
+    BO_OP_IDEMPOTENT = 1 << 2,  /* a write: request_id replays the stored reply */
+    BO_OP_WRITES = 1 << 3,      /* changes state (for logging and batching) */
 };
 
 typedef struct {

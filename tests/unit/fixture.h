@@ -1,0 +1,105 @@
+/*  fixture: an in-memory store with the demo data, for the store, dispatch
+    and scheduler tests. Everything runs at a chosen instant (T0 and
+    offsets from it), never the real clock, so each test is repeatable. */
+#ifndef BO_TEST_FIXTURE_H
+#define BO_TEST_FIXTURE_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "bo_time.h"
+#include "store.h"
+
+/* 2026-11-24T21:05:00Z: the demo shows are laid out relative to it. */
+#define T0        1795554300000LL
+#define SECOND_MS 1000LL
+#define DAY_MS    (86400LL * SECOND_MS)
+
+/* Demo data (db/seed.sql): shows 1, 2, 3, 5, 8 are open at T0; 4 closed;
+   6 sold out; 7 not open yet. Users 1..3 are demo users (1 has 500000
+   points), 4 bought show 6. Seats 1-20 cost more than 21-50. */
+enum {
+    SHOW_OPEN = 1,
+    SHOW_OPEN_TOO = 2,
+    SHOW_CLOSED = 4,
+    SHOW_SOLD_OUT = 6,
+    SHOW_NOT_YET_OPEN = 7,
+    USER_RICH = 1,
+    USER_BROKE = 3,
+};
+
+static inline store_policy_t fixture_policy(void)
+{
+    return (store_policy_t){
+        .admit_batch = 2,
+        .admit_interval_ms = 1000,
+        .max_active = 3,
+        .token_ttl_ms = 10 * SECOND_MS,
+        .abandon_after_ms = 5 * SECOND_MS,
+        .hold_ttl_ms = 30 * SECOND_MS,
+    };
+}
+
+/* A fresh in-memory store, seeded with the demo data at T0. */
+static inline store_t *fixture_store(void)
+{
+    store_options_t options = {.durable = false, .busy_timeout_ms = 100};
+    char error[256];
+    store_t *store = store_new(":memory:", &options, error, sizeof error);
+    if (!store)
+        fail_msg("store_new: %s", error);
+    bool loaded = false;
+    assert_int_equal(store_begin(store), BO_OK);
+    assert_int_equal(store_seed_demo(store, T0, &loaded), BO_OK);
+    assert_int_equal(store_commit(store), BO_OK);
+    assert_true(loaded);
+    return store;
+}
+
+/* Checks every invariant, in its own transaction. */
+static inline void fixture_assert_invariants(store_t *store)
+{
+    char report[256];
+    assert_int_equal(store_begin(store), BO_OK);
+    bo_status_t status = store_check_invariants(store, report, sizeof report);
+    store_rollback(store);
+    if (status != BO_OK)
+        fail_msg("%s", report);
+}
+
+static inline int fixture_setup(void **state)
+{
+    store_t *store = fixture_store();
+    assert_int_equal(store_begin(store), BO_OK);
+    *state = store;
+    return 0;
+}
+
+/* Ends the test's transaction, checks the invariants, closes the store. */
+static inline int fixture_teardown(void **state)
+{
+    store_t *store = *state;
+    assert_int_equal(store_commit(store), BO_OK);
+    fixture_assert_invariants(store);
+    store_destroy(&store);
+    assert_null(store);
+    return 0;
+}
+
+static inline int64_t fixture_user(store_t *store, const char *name, int64_t points)
+{
+    int64_t user_id = 0, balance = 0;
+    assert_int_equal(store_user_create(store, name, T0, &user_id), BO_OK);
+    if (points > 0)
+        assert_int_equal(store_point_charge(store, user_id, points, T0, &balance), BO_OK);
+    return user_id;
+}
+
+#endif

@@ -1,0 +1,420 @@
+/*  test_dispatch: requests as JSON text through the dispatcher: the shared
+    checks and their order, each handler's replies, idempotent retries and
+    the isolation of requests within one batch. */
+#include "fixture.h"
+
+#include <jansson.h>
+
+#include "codec.h"
+#include "dispatch.h"
+#include "ops.h"
+
+typedef struct {
+    store_t *store;
+    store_policy_t policy;
+    dispatch_t *dispatch;
+    char *last_text; /* the raw text of the last reply */
+    json_t *last;
+} dispatch_fixture_t;
+
+static int s_setup(void **state)
+{
+    dispatch_fixture_t *fixture = calloc(1, sizeof *fixture);
+    fixture->store = fixture_store();
+    fixture->policy = fixture_policy();
+    fixture->dispatch = dispatch_new(fixture->store, &fixture->policy);
+    assert_non_null(fixture->dispatch);
+    *state = fixture;
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    dispatch_fixture_t *fixture = *state;
+    free(fixture->last_text);
+    json_decref(fixture->last);
+    dispatch_destroy(&fixture->dispatch);
+    assert_null(fixture->dispatch);
+    fixture_assert_invariants(fixture->store);
+    store_destroy(&fixture->store);
+    free(fixture);
+    return 0;
+}
+
+/* Sends one request (printf-style JSON) at `now`; returns the parsed reply,
+   owned by the fixture until the next call. */
+static json_t *s_call_at(dispatch_fixture_t *fixture, int64_t now, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+static json_t *s_call_at(dispatch_fixture_t *fixture, int64_t now, const char *format, ...)
+{
+    char text[4096];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(text, sizeof text, format, args);
+    va_end(args);
+    dispatch_frame_t frame = {text, strlen(text)};
+    free(fixture->last_text);
+    json_decref(fixture->last);
+    assert_int_equal(dispatch_batch(fixture->dispatch, &frame, 1, now, &fixture->last_text), BO_OK);
+    fixture->last = json_loads(fixture->last_text, 0, NULL);
+    assert_non_null(fixture->last);
+    return fixture->last;
+}
+
+#define s_call(fixture, ...) s_call_at(fixture, T0, __VA_ARGS__)
+
+static void s_assert_ok(const json_t *reply)
+{
+    if (!json_is_true(json_object_get(reply, "ok"))) {
+        char *text = json_dumps(reply, 0);
+        fail_msg("expected ok, got %s", text);
+    }
+}
+
+static void s_assert_error(const json_t *reply, const char *code)
+{
+    const char *error = json_string_value(json_object_get(reply, "error"));
+    if (!json_is_false(json_object_get(reply, "ok")) || !error || strcmp(error, code) != 0) {
+        char *text = json_dumps(reply, 0);
+        fail_msg("expected %s, got %s", code, text);
+    }
+    const char *message = json_string_value(json_object_get(reply, "message"));
+    assert_non_null(message);
+    assert_true(strlen(message) > 0);
+}
+
+static int64_t s_int(const json_t *reply, const char *key)
+{
+    json_t *value = json_object_get(reply, key);
+    assert_true(json_is_integer(value));
+    return json_integer_value(value);
+}
+
+static const char *s_string(const json_t *reply, const char *key)
+{
+    const char *value = json_string_value(json_object_get(reply, key));
+    assert_non_null(value);
+    return value;
+}
+
+static int64_t s_new_user(dispatch_fixture_t *fixture)
+{
+    json_t *reply = s_call(fixture, "{\"op\":\"user.create\",\"name\":\"fan\"}");
+    s_assert_ok(reply);
+    return s_int(reply, "user_id");
+}
+
+/* An active token for the user, copied into `token`. */
+static void s_enter(dispatch_fixture_t *fixture, int64_t user, char token[64])
+{
+    json_t *reply = s_call(fixture, "{\"op\":\"queue.enter\",\"user_id\":%lld}", (long long)user);
+    s_assert_ok(reply);
+    assert_string_equal(s_string(reply, "status"), "active");
+    snprintf(token, 64, "%s", s_string(reply, "token"));
+}
+
+static void test_every_op_has_a_handler(void **state)
+{
+    (void)state;
+    for (int op = 0; op < BO_OP_COUNT; op++) {
+        assert_non_null(bo_op_entry((bo_op_t)op));
+        assert_non_null(op_handler((bo_op_t)op));
+    }
+}
+
+static void test_malformed_requests(void **state)
+{
+    dispatch_fixture_t *fixture = *state;
+    s_assert_error(s_call(fixture, "not json"), "BAD_REQUEST");
+    s_assert_error(s_call(fixture, "[1,2]"), "BAD_REQUEST");
+    s_assert_error(s_call(fixture, "{\"op\":42}"), "BAD_REQUEST");
+    s_assert_error(s_call(fixture, "{\"op\":\"no.such\"}"), "UNKNOWN_OP");
+    s_assert_error(s_call(fixture, "{\"op\":\"point.charge\",\"user_id\":1,\"amount\":0.5}"),
+                   "BAD_REQUEST");
+    /* A field error comes before a missing user. */
+    s_assert_error(s_call(fixture, "{\"op\":\"concert.list\",\"user_id\":99999}"), "BAD_REQUEST");
+    s_assert_error(s_call(fixture, "{\"op\":\"user.create\",\"name\":\"\\u001b[2J\"}"),
+                   "BAD_REQUEST");
+    s_assert_error(s_call(fixture, "{\"op\":\"user.create\",\"name\":\"   \"}"), "BAD_REQUEST");
+    /* A request_id is echoed even on errors. */
+    json_t *reply = s_call(fixture, "{\"op\":\"nope\",\"request_id\":\"abc\"}");
+    assert_string_equal(s_string(reply, "request_id"), "abc");
+}
+
+static void test_the_user_comes_before_the_token(void **state)
+{
+    dispatch_fixture_t *fixture = *state;
+    s_assert_error(s_call(fixture, "{\"op\":\"concert.list\",\"user_id\":99999,\"token\":\"x\"}"),
+                   "NOT_FOUND");
+    s_assert_error(s_call(fixture, "{\"op\":\"concert.list\",\"user_id\":1,\"token\":\"x\"}"),
+                   "TOKEN_INVALID");
+    s_assert_error(s_call(fixture, "{\"op\":\"point.balance\",\"user_id\":99999}"), "NOT_FOUND");
+}
+
+static void test_the_whole_journey(void **state)
+{
+    dispatch_fixture_t *fixture = *state;
+    int64_t user = s_new_user(fixture);
+    char token[64];
+    s_enter(fixture, user, token);
+    json_t *reply = s_call(fixture, "{\"op\":\"concert.list\",\"user_id\":%lld,\"token\":\"%s\"}",
+                           (long long)user, token);
+    s_assert_ok(reply);
+    assert_true(json_array_size(json_object_get(reply, "concerts")) >= 3);
+    reply = s_call(fixture,
+                   "{\"op\":\"concert.dates\",\"user_id\":%lld,\"token\":\"%s\",\"concert_id\":1}",
+                   (long long)user, token);
+    s_assert_ok(reply);
+    json_t *first = json_array_get(json_object_get(reply, "dates"), 0);
+    bo_schedule_t schedule;
+    assert_true(codec_parse_schedule(first, &schedule));
+    int64_t schedule_id = schedule.schedule_id;
+    assert_int_equal(schedule.left_tickets, 50);
+    reply =
+        s_call(fixture,
+               "{\"op\":\"concert.seats\",\"user_id\":%lld,\"token\":\"%s\",\"schedule_id\":%lld}",
+               (long long)user, token, (long long)schedule_id);
+    s_assert_ok(reply);
+    assert_int_equal(json_array_size(json_object_get(reply, "free")), 50);
+    assert_int_equal(json_array_size(json_object_get(reply, "seats")), 50);
+    reply =
+        s_call(fixture,
+               "{\"op\":\"seat.reserve\",\"user_id\":%lld,\"token\":\"%s\",\"schedule_id\":%lld,"
+               "\"seat_number\":12}",
+               (long long)user, token, (long long)schedule_id);
+    s_assert_ok(reply);
+    bo_reservation_t hold;
+    assert_true(codec_parse_hold(reply, &hold));
+    assert_int_equal(hold.seat_number, 12);
+    int64_t reservation = hold.reservation_id;
+    reply =
+        s_call(fixture,
+               "{\"op\":\"payment.pay\",\"user_id\":%lld,\"token\":\"%s\",\"reservation_id\":%lld}",
+               (long long)user, token, (long long)reservation);
+    s_assert_error(reply, "INSUFFICIENT_POINTS");
+    reply = s_call(fixture, "{\"op\":\"point.charge\",\"user_id\":%lld,\"amount\":%lld}",
+                   (long long)user, (long long)hold.price);
+    s_assert_ok(reply);
+    assert_int_equal(s_int(reply, "point"), hold.price);
+    reply =
+        s_call(fixture,
+               "{\"op\":\"payment.pay\",\"user_id\":%lld,\"token\":\"%s\",\"reservation_id\":%lld}",
+               (long long)user, token, (long long)reservation);
+    s_assert_ok(reply);
+    assert_string_equal(s_string(reply, "reservation_status"), "paid");
+    assert_int_equal(s_int(reply, "point"), 0);
+    reply = s_call(fixture, "{\"op\":\"reservation.list\",\"user_id\":%lld}", (long long)user);
+    bo_reservation_t ticket;
+    assert_true(codec_parse_reservation(json_array_get(json_object_get(reply, "reservations"), 0),
+                                        &ticket));
+    assert_int_equal(ticket.status, BO_RESERVATION_PAID);
+    assert_int_equal(ticket.hold_expires_at, 0);
+    assert_true(json_is_null(json_object_get(
+        json_array_get(json_object_get(reply, "reservations"), 0), "hold_expires_at")));
+    reply = s_call(fixture, "{\"op\":\"point.history\",\"user_id\":%lld}", (long long)user);
+    json_t *entries = json_object_get(reply, "entries");
+    assert_int_equal(json_array_size(entries), 2);
+    bo_ledger_entry_t entry;
+    assert_true(codec_parse_ledger_entry(json_array_get(entries, 0), &entry));
+    assert_int_equal(entry.kind, BO_LEDGER_USE);
+    assert_int_equal(entry.amount, -hold.price);
+    /* The payment ended the token. */
+    s_assert_error(s_call(fixture, "{\"op\":\"concert.list\",\"user_id\":%lld,\"token\":\"%s\"}",
+                          (long long)user, token),
+                   "TOKEN_EXPIRED");
+    reply = s_call(fixture, "{\"op\":\"queue.status\",\"user_id\":%lld,\"token\":\"%s\"}",
+                   (long long)user, token);
+    s_assert_ok(reply);
+    assert_string_equal(s_string(reply, "status"), "expired");
+}
+
+static void test_reserving_by_concert_and_date(void **state)
+{
+    dispatch_fixture_t *fixture = *state;
+    int64_t user = s_new_user(fixture);
+    char token[64], show_time[BO_TIME_TEXT_MAX];
+    s_enter(fixture, user, token);
+    /* Show 1: day 14 after T0's day, 10:00 UTC. */
+    bo_time_format((T0 / DAY_MS + 14) * DAY_MS, show_time);
+    json_t *reply = s_call(fixture,
+                           "{\"op\":\"seat.reserve\",\"user_id\":%lld,\"token\":\"%s\","
+                           "\"concert_id\":1,\"concert_date\":\"%.10s\",\"seat_number\":3}",
+                           (long long)user, token, show_time);
+    s_assert_ok(reply);
+    s_assert_error(s_call(fixture,
+                          "{\"op\":\"seat.reserve\",\"user_id\":%lld,\"token\":\"%s\","
+                          "\"concert_id\":1,\"schedule_id\":1,\"concert_date\":\"%.10s\","
+                          "\"seat_number\":4}",
+                          (long long)user, token, show_time),
+                   "BAD_REQUEST");
+    s_assert_error(s_call(fixture,
+                          "{\"op\":\"seat.reserve\",\"user_id\":%lld,\"token\":\"%s\","
+                          "\"concert_id\":1,\"seat_number\":4}",
+                          (long long)user, token),
+                   "BAD_REQUEST");
+    s_assert_error(s_call(fixture,
+                          "{\"op\":\"seat.reserve\",\"user_id\":%lld,\"token\":\"%s\","
+                          "\"concert_id\":1,\"concert_date\":\"1999-01-01\",\"seat_number\":4}",
+                          (long long)user, token),
+                   "NOT_FOUND");
+}
+
+static void test_a_retry_gets_the_original_reply(void **state)
+{
+    dispatch_fixture_t *fixture = *state;
+    int64_t user = s_new_user(fixture);
+    const char *charge = "{\"op\":\"point.charge\",\"user_id\":%lld,\"amount\":700,"
+                         "\"request_id\":\"charge-1\"}";
+    s_assert_ok(s_call(fixture, charge, (long long)user));
+    char *original = strdup(fixture->last_text);
+    s_assert_ok(s_call_at(fixture, T0 + 60000, charge, (long long)user));
+    assert_string_equal(fixture->last_text, original);
+    free(original);
+    json_t *reply = s_call(fixture, "{\"op\":\"point.balance\",\"user_id\":%lld}", (long long)user);
+    assert_int_equal(s_int(reply, "point"), 700);
+    /* The same request_id for something else is refused and not applied. */
+    s_assert_error(s_call(fixture,
+                          "{\"op\":\"point.charge\",\"user_id\":%lld,\"amount\":900,"
+                          "\"request_id\":\"charge-1\"}",
+                          (long long)user),
+                   "BAD_REQUEST");
+    assert_non_null(strstr(s_string(fixture->last, "message"), "reused"));
+    /* Another user's request_id space is their own. */
+    int64_t other = s_new_user(fixture);
+    s_assert_ok(s_call(fixture, charge, (long long)other));
+    /* Ten minutes later the record is gone and the request runs again. */
+    s_assert_ok(s_call_at(fixture, T0 + BO_IDEMPOTENCY_TTL_MS, charge, (long long)user));
+    reply = s_call(fixture, "{\"op\":\"point.balance\",\"user_id\":%lld}", (long long)user);
+    assert_int_equal(s_int(reply, "point"), 1400);
+}
+
+static void test_a_malformed_request_is_not_remembered(void **state)
+{
+    dispatch_fixture_t *fixture = *state;
+    int64_t user = s_new_user(fixture);
+    s_assert_error(s_call(fixture,
+                          "{\"op\":\"point.charge\",\"user_id\":%lld,\"amount\":-5,"
+                          "\"request_id\":\"fix-me\"}",
+                          (long long)user),
+                   "BAD_REQUEST");
+    s_assert_ok(s_call(fixture,
+                       "{\"op\":\"point.charge\",\"user_id\":%lld,\"amount\":5,"
+                       "\"request_id\":\"fix-me\"}",
+                       (long long)user));
+}
+
+static void test_a_paid_retry_outlives_the_token(void **state)
+{
+    dispatch_fixture_t *fixture = *state;
+    int64_t user = s_new_user(fixture);
+    char token[64];
+    s_enter(fixture, user, token);
+    s_assert_ok(s_call(fixture, "{\"op\":\"point.charge\",\"user_id\":%lld,\"amount\":200000}",
+                       (long long)user));
+    json_t *reply = s_call(fixture,
+                           "{\"op\":\"seat.reserve\",\"user_id\":%lld,\"token\":\"%s\","
+                           "\"schedule_id\":1,\"seat_number\":9,\"request_id\":\"hold\"}",
+                           (long long)user, token);
+    s_assert_ok(reply);
+    int64_t reservation = s_int(reply, "reservation_id");
+    const char *pay = "{\"op\":\"payment.pay\",\"user_id\":%lld,\"token\":\"%s\","
+                      "\"reservation_id\":%lld,\"request_id\":\"pay\"}";
+    s_assert_ok(s_call(fixture, pay, (long long)user, token, (long long)reservation));
+    char *original = strdup(fixture->last_text);
+    /* The token ended with the payment, yet the retry gets its answer. */
+    s_assert_ok(s_call(fixture, pay, (long long)user, token, (long long)reservation));
+    assert_string_equal(fixture->last_text, original);
+    free(original);
+    reply = s_call(fixture, "{\"op\":\"point.history\",\"user_id\":%lld}", (long long)user);
+    assert_int_equal(json_array_size(json_object_get(reply, "entries")), 2);
+}
+
+static void test_user_create_retries_by_request_id(void **state)
+{
+    dispatch_fixture_t *fixture = *state;
+    const char *create = "{\"op\":\"user.create\",\"name\":\"Minji\",\"request_id\":\"u-1\"}";
+    int64_t first = s_int(s_call(fixture, "%s", create), "user_id");
+    int64_t again = s_int(s_call(fixture, "%s", create), "user_id");
+    assert_int_equal(first, again);
+    s_assert_error(s_call(fixture, "{\"op\":\"user.create\",\"name\":\"Other\","
+                                   "\"request_id\":\"u-1\"}"),
+                   "BAD_REQUEST");
+}
+
+/* One bad request in a batch is undone alone; the rest commit together. */
+static void test_a_batch_isolates_its_requests(void **state)
+{
+    dispatch_fixture_t *fixture = *state;
+    int64_t user = s_new_user(fixture);
+    char requests[5][200];
+    snprintf(requests[0], 200, "{\"op\":\"point.charge\",\"user_id\":%lld,\"amount\":10}",
+             (long long)user);
+    snprintf(requests[1], 200, "{\"op\":\"point.charge\",\"user_id\":%lld}", (long long)user);
+    snprintf(requests[2], 200, "{\"op\":\"point.charge\",\"user_id\":99999,\"amount\":10}");
+    snprintf(requests[3], 200,
+             "{\"op\":\"point.charge\",\"user_id\":%lld,\"amount\":20,\"request_id\":\"x\"}",
+             (long long)user);
+    snprintf(requests[4], 200,
+             "{\"op\":\"point.charge\",\"user_id\":%lld,\"amount\":20,\"request_id\":\"x\"}",
+             (long long)user);
+    dispatch_frame_t frames[5];
+    char *replies[5];
+    for (int i = 0; i < 5; i++)
+        frames[i] = (dispatch_frame_t){requests[i], strlen(requests[i])};
+    assert_int_equal(dispatch_batch(fixture->dispatch, frames, 5, T0, replies), BO_OK);
+    const char *expected[] = {"\"point\":10", "BAD_REQUEST", "NOT_FOUND", "\"point\":30",
+                              "\"point\":30"};
+    for (int i = 0; i < 5; i++) {
+        if (!strstr(replies[i], expected[i]))
+            fail_msg("reply %d: %s lacks %s", i, replies[i], expected[i]);
+    }
+    /* The retry inside the same batch replays, byte for byte. */
+    assert_string_equal(replies[3], replies[4]);
+    for (int i = 0; i < 5; i++)
+        free(replies[i]);
+    json_t *reply = s_call(fixture, "{\"op\":\"point.balance\",\"user_id\":%lld}", (long long)user);
+    assert_int_equal(s_int(reply, "point"), 30);
+}
+
+static void test_ping(void **state)
+{
+    dispatch_fixture_t *fixture = *state;
+    json_t *reply = s_call(fixture, "{\"op\":\"server.ping\"}");
+    s_assert_ok(reply);
+    assert_string_equal(s_string(reply, "version"), BO_VERSION);
+    assert_true(s_int(reply, "uptime_s") >= 0);
+    assert_int_equal(s_int(reply, "waiting"), 0);
+    assert_int_equal(s_int(reply, "active"), 0);
+}
+
+static void test_a_rejected_frame_still_gets_a_reply(void **state)
+{
+    (void)state;
+    char *text = dispatch_reject("the request is empty");
+    json_t *reply = json_loads(text, 0, NULL);
+    s_assert_error(reply, "BAD_REQUEST");
+    assert_string_equal(s_string(reply, "message"), "the request is empty");
+    json_decref(reply);
+    free(text);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_op_has_a_handler),
+        cmocka_unit_test(test_a_rejected_frame_still_gets_a_reply),
+        cmocka_unit_test_setup_teardown(test_malformed_requests, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_the_user_comes_before_the_token, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_the_whole_journey, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_reserving_by_concert_and_date, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_a_retry_gets_the_original_reply, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_a_malformed_request_is_not_remembered, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_a_paid_retry_outlives_the_token, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_user_create_retries_by_request_id, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_a_batch_isolates_its_requests, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_ping, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,278 @@
+/*  test_store: opening and migrating, demo data, users, points, stored
+    replies and the invariant check. */
+#include "fixture.h"
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+static void test_open_creates_schema_and_reopens(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/boxoffice-test-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(path);
+    store_options_t options = {.durable = true, .busy_timeout_ms = 100};
+    char error[256];
+    store_t *store = store_new(path, &options, error, sizeof error);
+    assert_non_null(store);
+    int64_t user_id = 0;
+    assert_int_equal(store_begin(store), BO_OK);
+    assert_int_equal(store_user_create(store, "Minji", T0, &user_id), BO_OK);
+    assert_int_equal(store_commit(store), BO_OK);
+    store_destroy(&store);
+
+    /* Opening again keeps the data and applies no migration twice. */
+    store = store_new(path, &options, error, sizeof error);
+    assert_non_null(store);
+    assert_int_equal(store_begin(store), BO_OK);
+    assert_int_equal(store_user_exists(store, user_id), BO_OK);
+    store_rollback(store);
+    store_destroy(&store);
+
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    assert_true(sqlite3_column_int(stmt, 0) >= 1);
+    sqlite3_finalize(stmt);
+    /* A schema newer than this build knows is refused, not damaged. */
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 999", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    store = store_new(path, &options, error, sizeof error);
+    assert_null(store);
+    assert_non_null(strstr(error, "999"));
+
+    char sidecar[sizeof path + 8];
+    unlink(path);
+    snprintf(sidecar, sizeof sidecar, "%s-wal", path);
+    unlink(sidecar);
+    snprintf(sidecar, sizeof sidecar, "%s-shm", path);
+    unlink(sidecar);
+}
+
+static void test_open_fails_with_a_reason(void **state)
+{
+    (void)state;
+    store_options_t options = {.durable = true, .busy_timeout_ms = 100};
+    char error[256] = "";
+    store_t *store = store_new("/nonexistent-dir/x/boxoffice.db", &options, error, sizeof error);
+    assert_null(store);
+    assert_true(strlen(error) > 0);
+}
+
+static void test_seed_is_loaded_once(void **state)
+{
+    store_t *store = *state;
+    bool loaded = true;
+    assert_int_equal(store_seed_demo(store, T0 + DAY_MS, &loaded), BO_OK);
+    assert_false(loaded);
+}
+
+static void s_count_concert(void *arg, const bo_concert_t *concert)
+{
+    int *count = arg;
+    assert_true(concert->concert_id > 0);
+    assert_true(strlen(concert->title) > 0);
+    assert_true(strlen(concert->performer) > 0);
+    (*count)++;
+}
+
+static void test_seed_has_the_demo_catalogue(void **state)
+{
+    store_t *store = *state;
+    int concerts = 0;
+    assert_int_equal(store_concert_list(store, s_count_concert, &concerts), BO_OK);
+    assert_true(concerts >= 3);
+    int64_t balance = 0;
+    assert_int_equal(store_point_balance(store, USER_RICH, &balance), BO_OK);
+    assert_int_equal(balance, 500000);
+}
+
+static void test_user_create_and_exists(void **state)
+{
+    store_t *store = *state;
+    int64_t first = 0, second = 0;
+    assert_int_equal(store_user_create(store, "민지", T0, &first), BO_OK);
+    assert_int_equal(store_user_create(store, "민지", T0, &second), BO_OK);
+    assert_true(second > first);
+    assert_int_equal(store_user_exists(store, first), BO_OK);
+    assert_int_equal(store_user_exists(store, second + 1000), BO_NOT_FOUND);
+}
+
+typedef struct {
+    bo_ledger_entry_t entries[16];
+    int count;
+} ledger_t;
+
+static void s_collect_entry(void *arg, const bo_ledger_entry_t *entry)
+{
+    ledger_t *ledger = arg;
+    assert_true(ledger->count < 16);
+    ledger->entries[ledger->count++] = *entry;
+}
+
+static void test_charge_adds_and_records(void **state)
+{
+    store_t *store = *state;
+    int64_t user_id = fixture_user(store, "Alex", 0), balance = -1;
+    assert_int_equal(store_point_balance(store, user_id, &balance), BO_OK);
+    assert_int_equal(balance, 0);
+    assert_int_equal(store_point_charge(store, user_id, 1000, T0, &balance), BO_OK);
+    assert_int_equal(balance, 1000);
+    assert_int_equal(store_point_charge(store, user_id, 250, T0 + 1, &balance), BO_OK);
+    assert_int_equal(balance, 1250);
+
+    ledger_t ledger = {0};
+    assert_int_equal(store_point_history(store, user_id, 10, s_collect_entry, &ledger), BO_OK);
+    assert_int_equal(ledger.count, 2);
+    assert_int_equal(ledger.entries[0].kind, BO_LEDGER_CHARGE);
+    assert_int_equal(ledger.entries[0].amount, 250);
+    assert_int_equal(ledger.entries[0].balance_after, 1250);
+    assert_int_equal(ledger.entries[0].at, T0 + 1);
+    assert_int_equal(ledger.entries[1].amount, 1000);
+
+    ledger.count = 0;
+    assert_int_equal(store_point_history(store, user_id, 1, s_collect_entry, &ledger), BO_OK);
+    assert_int_equal(ledger.count, 1);
+}
+
+static void test_charge_unknown_user(void **state)
+{
+    store_t *store = *state;
+    int64_t balance;
+    assert_int_equal(store_point_charge(store, 99999, 10, T0, &balance), BO_NOT_FOUND);
+    assert_int_equal(store_point_balance(store, 99999, &balance), BO_NOT_FOUND);
+}
+
+static void test_charge_never_passes_the_maximum(void **state)
+{
+    store_t *store = *state;
+    int64_t user_id = fixture_user(store, "whale", 0), balance = 0;
+    /* Climb to just below the cap through the store, as a year of charges would. */
+    assert_int_equal(store_point_charge(store, user_id, BO_MAX_BALANCE - 5, T0, &balance), BO_OK);
+    assert_int_equal(store_point_charge(store, user_id, 6, T0, &balance), BO_BAD_REQUEST);
+    assert_int_equal(store_point_balance(store, user_id, &balance), BO_OK);
+    assert_int_equal(balance, BO_MAX_BALANCE - 5);
+    assert_int_equal(store_point_charge(store, user_id, 5, T0, &balance), BO_OK);
+    assert_int_equal(balance, BO_MAX_BALANCE);
+}
+
+static void test_reply_records_expire_after_ten_minutes(void **state)
+{
+    store_t *store = *state;
+    char *fingerprint = NULL, *reply = NULL;
+    assert_int_equal(store_reply_find(store, 7, "r-1", T0, &fingerprint, &reply), BO_NOT_FOUND);
+    assert_null(reply);
+    assert_int_equal(store_reply_save(store, 7, "r-1", "{\"op\":\"x\"}", "{\"ok\":true}", T0),
+                     BO_OK);
+    assert_int_equal(store_reply_find(store, 7, "r-1", T0 + 1000, &fingerprint, &reply), BO_OK);
+    assert_string_equal(fingerprint, "{\"op\":\"x\"}");
+    assert_string_equal(reply, "{\"ok\":true}");
+    free(fingerprint);
+    free(reply);
+    /* Another user's request_id is another key. */
+    assert_int_equal(store_reply_find(store, 8, "r-1", T0, &fingerprint, &reply), BO_NOT_FOUND);
+    assert_int_equal(
+        store_reply_find(store, 7, "r-1", T0 + BO_IDEMPOTENCY_TTL_MS, &fingerprint, &reply),
+        BO_NOT_FOUND);
+}
+
+static void test_savepoint_undoes_one_request(void **state)
+{
+    store_t *store = *state;
+    int64_t kept = 0, undone = 0;
+    assert_int_equal(store_savepoint(store), BO_OK);
+    assert_int_equal(store_user_create(store, "kept", T0, &kept), BO_OK);
+    assert_int_equal(store_release(store), BO_OK);
+    assert_int_equal(store_savepoint(store), BO_OK);
+    assert_int_equal(store_user_create(store, "undone", T0, &undone), BO_OK);
+    store_rollback_to(store);
+    assert_true(store_in_transaction(store));
+    assert_int_equal(store_user_exists(store, kept), BO_OK);
+    assert_int_equal(store_user_exists(store, undone), BO_NOT_FOUND);
+}
+
+/* The check must catch a broken invariant, or it proves nothing elsewhere. */
+static void test_invariant_check_catches_corruption(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/boxoffice-test-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(path);
+    store_options_t options = {.durable = false, .busy_timeout_ms = 100};
+    char error[256], report[256];
+    store_t *store = store_new(path, &options, error, sizeof error);
+    assert_non_null(store);
+    bool loaded;
+    assert_int_equal(store_begin(store), BO_OK);
+    assert_int_equal(store_seed_demo(store, T0, &loaded), BO_OK);
+    assert_int_equal(store_commit(store), BO_OK);
+
+    static const char *const corruptions[] = {
+        "UPDATE concert_schedules SET left_tickets = left_tickets - 1 WHERE id = 1",
+        "UPDATE users SET point = point + 1 WHERE id = 1",
+        "UPDATE queue_line SET active = active + 1",
+        "UPDATE point_ledger SET balance_after = balance_after + 1"
+        " WHERE id = (SELECT MIN(id) FROM point_ledger)",
+    };
+    for (size_t i = 0; i < sizeof corruptions / sizeof corruptions[0]; i++) {
+        sqlite3 *db = NULL;
+        assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db, corruptions[i], NULL, NULL, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+        assert_int_equal(store_begin(store), BO_OK);
+        assert_int_equal(store_check_invariants(store, report, sizeof report), BO_INTERNAL);
+        assert_non_null(strstr(report, "broken"));
+        store_rollback(store);
+        /* Undo by reversing the change, and the check passes again. */
+        char undo[512];
+        snprintf(undo, sizeof undo, "%s", corruptions[i]);
+        char *plus = strstr(undo, "+ 1"), *minus = strstr(undo, "- 1");
+        if (plus)
+            plus[0] = '-';
+        else
+            minus[0] = '+';
+        assert_int_equal(sqlite3_exec(db, undo, NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(db);
+        assert_int_equal(store_begin(store), BO_OK);
+        assert_int_equal(store_check_invariants(store, report, sizeof report), BO_OK);
+        store_rollback(store);
+    }
+    store_destroy(&store);
+    char sidecar[sizeof path + 8];
+    unlink(path);
+    snprintf(sidecar, sizeof sidecar, "%s-wal", path);
+    unlink(sidecar);
+    snprintf(sidecar, sizeof sidecar, "%s-shm", path);
+    unlink(sidecar);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_open_creates_schema_and_reopens),
+        cmocka_unit_test(test_open_fails_with_a_reason),
+        cmocka_unit_test(test_invariant_check_catches_corruption),
+        cmocka_unit_test_setup_teardown(test_seed_is_loaded_once, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_seed_has_the_demo_catalogue, fixture_setup,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_user_create_and_exists, fixture_setup,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_charge_adds_and_records, fixture_setup,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_charge_unknown_user, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_charge_never_passes_the_maximum, fixture_setup,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_reply_records_expire_after_ten_minutes, fixture_setup,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_savepoint_undoes_one_request, fixture_setup,
+                                        fixture_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
