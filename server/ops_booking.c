@@ -4,23 +4,14 @@
 /* A person's own list stays one screen-sized frame. */
 #define RESERVATION_LIST_LIMIT 100
 
-/* seat.reserve names its show by schedule_id, or by concert_id plus a date
-   or show time; exactly one of the two forms. */
+/* The codec has already checked that exactly one form is given. */
 static bo_status_t s_resolve_show(op_context_t *ctx, const bo_request_t *request,
                                   int64_t *schedule_id)
 {
-    bool by_id = request->schedule_id != 0;
-    bool by_date = request->concert_id != 0 || request->concert_date != NULL;
-    if (by_id && by_date)
-        return op_fail(ctx, BO_BAD_REQUEST,
-                       "give either schedule_id or concert_id with concert_date, not both");
-    if (by_id) {
+    if (request->schedule_id) {
         *schedule_id = request->schedule_id;
         return BO_OK;
     }
-    if (!request->concert_id || !request->concert_date)
-        return op_fail(ctx, BO_BAD_REQUEST,
-                       "give schedule_id, or concert_id with concert_date (YYYY-MM-DD)");
     return store_find_schedule(ctx->store, request->concert_id, request->concert_date, schedule_id,
                                ctx->message, sizeof ctx->message);
 }

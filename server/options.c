@@ -181,12 +181,24 @@ static char *s_trim(char *text)
     return text;
 }
 
+/* Cuts a line at a '#' that starts a comment: one outside double quotes. */
+static void s_strip_comment(char *line)
+{
+    bool quoted = false;
+    for (char *c = line; *c; c++) {
+        if (*c == '"')
+            quoted = !quoted;
+        else if (*c == '#' && !quoted) {
+            *c = '\0';
+            return;
+        }
+    }
+}
+
 /* One "key = value" line; comments and blank lines are skipped. */
 static bool s_read_line(options_t *options, char *line, char *error, size_t error_size)
 {
-    char *hash = strchr(line, '#');
-    if (hash)
-        *hash = '\0';
+    s_strip_comment(line);
     char *text = s_trim(line);
     if (!*text)
         return true;
@@ -269,60 +281,78 @@ static const setting_t *s_for_code(int code)
     return NULL;
 }
 
+/* The first pass only looks for -c, --help and --version, so that help
+   answers even beside a bad config file and the file is read before the
+   rest of the command line overrides it. */
+static options_result_t s_first_pass(options_t *options, int argc, char **argv,
+                                     const struct option *longs, const char *shorts)
+{
+    bool wants_help = false, wants_version = false;
+    optind = 0;
+    opterr = 0;
+    int code;
+    while ((code = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+        if (code == 'c')
+            snprintf(options->config, sizeof options->config, "%s", optarg);
+        wants_help = wants_help || code == 'h';
+        wants_version = wants_version || code == 'V';
+    }
+    if (wants_help)
+        options_usage(stdout, argv[0]);
+    else if (wants_version)
+        printf("boxofficed %s\n", BO_VERSION);
+    return wants_help || wants_version ? OPTIONS_EXIT : OPTIONS_RUN;
+}
+
+static options_result_t s_second_pass(options_t *options, int argc, char **argv,
+                                      const struct option *longs, const char *shorts)
+{
+    optind = 0;
+    opterr = 1;
+    int code;
+    while ((code = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+        const setting_t *setting = s_for_code(code);
+        char error[OPTIONS_TEXT_MAX + 128];
+        if (!setting) {
+            fprintf(stderr, "Try '%s --help' for the options.\n", argv[0]);
+            return OPTIONS_ERROR;
+        }
+        if (!s_apply(options, setting, optarg, error, sizeof error)) {
+            fprintf(stderr, "%s: --%s\n", argv[0], error);
+            return OPTIONS_ERROR;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "%s: unexpected argument '%s'\nTry '%s --help' for the options.\n", argv[0],
+                argv[optind], argv[0]);
+        return OPTIONS_ERROR;
+    }
+    return OPTIONS_RUN;
+}
+
 options_result_t options_parse(options_t *options, int argc, char **argv, int *exit_code)
 {
     struct option longs[SETTING_COUNT + 3];
     char shorts[2 * SETTING_COUNT + 3];
     s_getopt_tables(longs, shorts);
-    const char *program = argc > 0 ? argv[0] : "boxofficed";
+    char *fallback_argv[] = {"boxofficed", NULL};
+    if (argc < 1) {
+        argc = 1;
+        argv = fallback_argv;
+    }
     options_defaults(options);
     *exit_code = 0;
-
-    /* Two passes: the first only finds -c, so the file is read before the
-       rest of the command line overrides it. */
-    for (int pass = 0; pass < 2; pass++) {
-        optind = 0;
-        opterr = pass == 1;
-        int code;
-        while ((code = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
-            if (pass == 0) {
-                if (code == 'c')
-                    snprintf(options->config, sizeof options->config, "%s", optarg);
-                continue;
-            }
-            if (code == 'h') {
-                options_usage(stdout, program);
-                return OPTIONS_EXIT;
-            }
-            if (code == 'V') {
-                printf("boxofficed %s\n", BO_VERSION);
-                return OPTIONS_EXIT;
-            }
-            const setting_t *setting = s_for_code(code);
-            char error[OPTIONS_TEXT_MAX + 128];
-            if (!setting) {
-                fprintf(stderr, "Try '%s --help' for the options.\n", program);
-                *exit_code = EX_USAGE;
-                return OPTIONS_ERROR;
-            }
-            if (!s_apply(options, setting, optarg, error, sizeof error)) {
-                fprintf(stderr, "%s: --%s\n", program, error);
-                *exit_code = EX_USAGE;
-                return OPTIONS_ERROR;
-            }
-        }
-        if (pass == 0 && options->config[0]) {
-            char error[2 * OPTIONS_TEXT_MAX];
-            if (!options_read_file(options, options->config, error, sizeof error)) {
-                fprintf(stderr, "%s: %s\n", program, error);
-                *exit_code = EX_CONFIG;
-                return OPTIONS_ERROR;
-            }
+    if (s_first_pass(options, argc, argv, longs, shorts) == OPTIONS_EXIT)
+        return OPTIONS_EXIT;
+    if (options->config[0]) {
+        char error[2 * OPTIONS_TEXT_MAX];
+        if (!options_read_file(options, options->config, error, sizeof error)) {
+            fprintf(stderr, "%s: %s\n", argv[0], error);
+            *exit_code = EX_CONFIG;
+            return OPTIONS_ERROR;
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "%s: unexpected argument '%s'\nTry '%s --help' for the options.\n", program,
-                argv[optind], program);
+    if (s_second_pass(options, argc, argv, longs, shorts) == OPTIONS_ERROR) {
         *exit_code = EX_USAGE;
         return OPTIONS_ERROR;
     }

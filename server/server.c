@@ -3,6 +3,9 @@
 
 #include <czmq.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "bo_time.h"
 #include "dispatch.h"
@@ -147,6 +150,27 @@ static int s_on_expire(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+/* libzmq removes an existing ipc:// socket file before binding, so a
+   second daemon would silently take over the first one's endpoint. A
+   connection that succeeds means someone is listening there: refuse. */
+static bool s_ipc_endpoint_in_use(const char *endpoint)
+{
+    struct sockaddr_un address = {.sun_family = AF_UNIX};
+    if (strncmp(endpoint, "ipc://", 6) != 0)
+        return false;
+    const char *path = endpoint + 6;
+    /* Abstract sockets (@name) refuse a second bind by themselves. */
+    if (path[0] == '@' || strlen(path) >= sizeof address.sun_path)
+        return false;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    memcpy(address.sun_path, path, strlen(path) + 1);
+    bool in_use = connect(fd, (struct sockaddr *)&address, sizeof address) == 0;
+    close(fd);
+    return in_use;
+}
+
 server_t *server_new(const char *endpoint, store_t *store, const store_policy_t *policy,
                      char *error, size_t error_size)
 {
@@ -170,6 +194,12 @@ server_t *server_new(const char *endpoint, store_t *store, const store_policy_t 
     zsock_set_sndhwm(self->router, SOCKET_HWM);
     zsock_set_rcvhwm(self->router, SOCKET_HWM);
     zsock_set_linger(self->router, LINGER_MS);
+    if (s_ipc_endpoint_in_use(endpoint)) {
+        snprintf(error, error_size, "cannot bind %s: another process is listening there",
+                 endpoint);
+        server_destroy(&self);
+        return NULL;
+    }
     if (zsock_bind(self->router, "%s", endpoint) < 0) {
         snprintf(error, error_size, "cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
         server_destroy(&self);

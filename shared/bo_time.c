@@ -34,8 +34,12 @@ char *bo_time_format(int64_t at_ms, char buf[BO_TIME_TEXT_MAX])
 {
     time_t seconds = (time_t)s_floor_div(at_ms, MS_PER_SECOND);
     struct tm tm;
-    if (!gmtime_r(&seconds, &tm) || strftime(buf, BO_TIME_TEXT_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        snprintf(buf, BO_TIME_TEXT_MAX, "1970-01-01T00:00:00Z");
+    /* Formatted by hand rather than with strftime's %Y, which does not pad
+       years before 1000 to the four digits RFC 3339 requires. */
+    if (!gmtime_r(&seconds, &tm))
+        tm = (struct tm){.tm_year = 70, .tm_mday = 1};
+    snprintf(buf, BO_TIME_TEXT_MAX, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
     return buf;
 }
 

@@ -96,6 +96,8 @@ bo_status_t codec_decode_request(const void *data, size_t size, bo_request_t *re
         if (status != BO_OK)
             return status;
     }
+    if (request->entry->check && !request->entry->check(request, message, BO_MESSAGE_MAX))
+        return BO_BAD_REQUEST;
     return BO_OK;
 }
 
@@ -107,12 +109,21 @@ void bo_request_clear(bo_request_t *request)
 
 char *codec_request_fingerprint(const bo_request_t *request)
 {
-    json_t *copy = json_copy(request->json);
-    if (!copy)
+    /* Only what the op reads counts: the op and its fields, a null field
+       being the same as an absent one. Unknown keys are ignored by the
+       decoder, so they must not make a retry look like another request. */
+    json_t *canonical = json_object();
+    if (!canonical)
         return NULL;
-    json_object_del(copy, "request_id");
-    char *text = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(copy);
+    json_object_set_new(canonical, "op", json_string(request->entry->name));
+    for (size_t i = 0; i < request->entry->field_count; i++) {
+        const char *name = request->entry->fields[i].name;
+        json_t *value = json_object_get(request->json, name);
+        if (value && !json_is_null(value))
+            json_object_set(canonical, name, value);
+    }
+    char *text = json_dumps(canonical, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(canonical);
     return text;
 }
 

@@ -1,7 +1,10 @@
 /*  protocol: the op table and the status table. */
 #include "protocol.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include "bo_time.h"
 
 static const struct {
     const char *code;
@@ -81,39 +84,69 @@ static const bo_field_spec_t s_point_history[] = {
 static const bo_field_spec_t s_payment_pay[] = {ID_FIELD(user_id), TOKEN_FIELD,
                                                 ID_FIELD(reservation_id)};
 
+/* seat.reserve names its show by schedule_id, or by concert_id with a
+   date (YYYY-MM-DD) or an RFC 3339 show time: exactly one of the two. */
+static bool s_check_seat_reserve(const bo_request_t *request, char *message, size_t message_size)
+{
+    bool by_id = request->schedule_id != 0;
+    bool by_date = request->concert_id != 0 || request->concert_date != NULL;
+    int64_t ignored;
+    if (by_id && by_date)
+        snprintf(message, message_size,
+                 "give either schedule_id or concert_id with concert_date, not both");
+    else if (!by_id && !(request->concert_id && request->concert_date))
+        snprintf(message, message_size,
+                 "give schedule_id, or concert_id with concert_date (YYYY-MM-DD)");
+    else if (by_date && !bo_date_parse(request->concert_date, &ignored) &&
+             !bo_time_parse(request->concert_date, &ignored))
+        snprintf(message, message_size,
+                 "field 'concert_date' must be YYYY-MM-DD or an RFC 3339 show time");
+    else
+        return true;
+    return false;
+}
+
 #define USER       BO_OP_NEEDS_USER
 #define GATED      (BO_OP_NEEDS_USER | BO_OP_NEEDS_TOKEN)
 #define IDEMPOTENT (BO_OP_IDEMPOTENT | BO_OP_WRITES)
 
+#define OP(id, op_name, op_flags, field_specs, cross_check, text)                                  \
+    [id] = {.op = id,                                                                              \
+            .name = op_name,                                                                       \
+            .flags = op_flags,                                                                     \
+            .fields = field_specs,                                                                 \
+            .field_count = sizeof(field_specs) / sizeof(bo_field_spec_t),                          \
+            .check = cross_check,                                                                  \
+            .summary = text}
+
 static const bo_op_entry_t s_ops[BO_OP_COUNT] = {
-    [BO_OP_USER_CREATE] = {BO_OP_USER_CREATE, "user.create", IDEMPOTENT, FIELDS(s_user_create),
-                           "create a user and return its id"},
-    [BO_OP_QUEUE_ENTER] = {BO_OP_QUEUE_ENTER, "queue.enter", USER | IDEMPOTENT, FIELDS(s_user_only),
-                           "take a place in line (or get the one you have)"},
+    OP(BO_OP_USER_CREATE, "user.create", IDEMPOTENT, s_user_create, NULL,
+       "create a user and return its id"),
+    OP(BO_OP_QUEUE_ENTER, "queue.enter", USER | IDEMPOTENT, s_user_only, NULL,
+       "take a place in line (or get the one you have)"),
     /* Not gated: a waiting or expired token is an answer here, not an error.
        It writes only the "still here" mark that keeps a waiter in line. */
-    [BO_OP_QUEUE_STATUS] = {BO_OP_QUEUE_STATUS, "queue.status", USER | BO_OP_WRITES,
-                            FIELDS(s_user_token), "where a token stands in line"},
-    [BO_OP_CONCERT_LIST] = {BO_OP_CONCERT_LIST, "concert.list", GATED, FIELDS(s_user_token),
-                            "list the concerts"},
-    [BO_OP_CONCERT_DATES] = {BO_OP_CONCERT_DATES, "concert.dates", GATED, FIELDS(s_concert_dates),
-                             "list a concert's shows open for reservation now"},
-    [BO_OP_CONCERT_SEATS] = {BO_OP_CONCERT_SEATS, "concert.seats", GATED, FIELDS(s_concert_seats),
-                             "list a show's seats and which are free"},
-    [BO_OP_SEAT_RESERVE] = {BO_OP_SEAT_RESERVE, "seat.reserve", GATED | IDEMPOTENT,
-                            FIELDS(s_seat_reserve), "hold a seat until the hold expires"},
-    [BO_OP_POINT_CHARGE] = {BO_OP_POINT_CHARGE, "point.charge", USER | IDEMPOTENT,
-                            FIELDS(s_point_charge), "add points to a balance"},
-    [BO_OP_POINT_BALANCE] = {BO_OP_POINT_BALANCE, "point.balance", USER, FIELDS(s_user_only),
-                             "read a balance"},
-    [BO_OP_POINT_HISTORY] = {BO_OP_POINT_HISTORY, "point.history", USER, FIELDS(s_point_history),
-                             "read the point ledger, newest first"},
-    [BO_OP_PAYMENT_PAY] = {BO_OP_PAYMENT_PAY, "payment.pay", GATED | IDEMPOTENT,
-                           FIELDS(s_payment_pay), "pay for a held seat with points"},
-    [BO_OP_RESERVATION_LIST] = {BO_OP_RESERVATION_LIST, "reservation.list", USER,
-                                FIELDS(s_user_only), "list a user's reservations, newest first"},
-    [BO_OP_SERVER_PING] = {BO_OP_SERVER_PING, "server.ping", 0, NULL, 0,
-                           "server version, uptime and queue size"},
+    OP(BO_OP_QUEUE_STATUS, "queue.status", USER | BO_OP_WRITES, s_user_token, NULL,
+       "where a token stands in line"),
+    OP(BO_OP_CONCERT_LIST, "concert.list", GATED, s_user_token, NULL, "list the concerts"),
+    OP(BO_OP_CONCERT_DATES, "concert.dates", GATED, s_concert_dates, NULL,
+       "list a concert's shows open for reservation now"),
+    OP(BO_OP_CONCERT_SEATS, "concert.seats", GATED, s_concert_seats, NULL,
+       "list a show's seats and which are free"),
+    OP(BO_OP_SEAT_RESERVE, "seat.reserve", GATED | IDEMPOTENT, s_seat_reserve, s_check_seat_reserve,
+       "hold a seat until the hold expires"),
+    OP(BO_OP_POINT_CHARGE, "point.charge", USER | IDEMPOTENT, s_point_charge, NULL,
+       "add points to a balance"),
+    OP(BO_OP_POINT_BALANCE, "point.balance", USER, s_user_only, NULL, "read a balance"),
+    OP(BO_OP_POINT_HISTORY, "point.history", USER, s_point_history, NULL,
+       "read the point ledger, newest first"),
+    OP(BO_OP_PAYMENT_PAY, "payment.pay", GATED | IDEMPOTENT, s_payment_pay, NULL,
+       "pay for a held seat with points"),
+    OP(BO_OP_RESERVATION_LIST, "reservation.list", USER, s_user_only, NULL,
+       "list a user's reservations, newest first"),
+    [BO_OP_SERVER_PING] = {.op = BO_OP_SERVER_PING,
+                           .name = "server.ping",
+                           .summary = "server version, uptime and queue size"},
 };
 
 const bo_op_entry_t *bo_op_entry(bo_op_t op)

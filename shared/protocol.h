@@ -106,12 +106,18 @@ enum {
     BO_OP_WRITES = 1 << 3,      /* changes state (for logging and batching) */
 };
 
+struct bo_request;
+
 typedef struct {
     bo_op_t op;
     const char *name; /* "seat.reserve" */
     unsigned flags;
     const bo_field_spec_t *fields;
     size_t field_count;
+    /* Checks that span fields (which combinations are allowed), run after
+       each field passed its own check; NULL when there are none. Returns
+       false with a message on a malformed combination. */
+    bool (*check)(const struct bo_request *request, char *message, size_t message_size);
     const char *summary; /* one line, for help text and docs */
 } bo_op_entry_t;
 
@@ -122,7 +128,7 @@ const bo_op_entry_t *bo_op_find(const char *name);
 /* A request whose fields have been checked against its op entry. Strings
    point into `json`, which the request owns; absent integers are 0 (every
    integer field has a minimum of at least 1) and absent strings are NULL. */
-typedef struct {
+typedef struct bo_request {
     const bo_op_entry_t *entry;
     const char *request_id;
     int64_t user_id;
