@@ -74,22 +74,47 @@ static inline void fixture_assert_invariants(store_t *store)
         fail_msg("%s", report);
 }
 
+/* What each test gets: the store and the rules it runs under. */
+typedef struct {
+    store_t *store;
+    store_policy_t policy;
+} fixture_t;
+
+static inline fixture_t *fixture_new(void)
+{
+    fixture_t *fixture = calloc(1, sizeof *fixture);
+    assert_non_null(fixture);
+    fixture->store = fixture_store();
+    fixture->policy = fixture_policy();
+    return fixture;
+}
+
+/* Setup for tests of store functions, which run inside a transaction. */
 static inline int fixture_setup(void **state)
 {
-    store_t *store = fixture_store();
-    assert_int_equal(store_begin(store), BO_OK);
-    *state = store;
+    fixture_t *fixture = fixture_new();
+    assert_int_equal(store_begin(fixture->store), BO_OK);
+    *state = fixture;
     return 0;
 }
 
-/* Ends the test's transaction, checks the invariants, closes the store. */
+/* Setup for tests of code that opens its own transactions. */
+static inline int fixture_setup_idle(void **state)
+{
+    *state = fixture_new();
+    return 0;
+}
+
+/* Ends any open transaction, checks the invariants, closes the store. */
 static inline int fixture_teardown(void **state)
 {
-    store_t *store = *state;
-    assert_int_equal(store_commit(store), BO_OK);
-    fixture_assert_invariants(store);
-    store_destroy(&store);
-    assert_null(store);
+    fixture_t *fixture = *state;
+    if (store_in_transaction(fixture->store))
+        assert_int_equal(store_commit(fixture->store), BO_OK);
+    fixture_assert_invariants(fixture->store);
+    store_destroy(&fixture->store);
+    assert_null(fixture->store);
+    free(fixture);
     return 0;
 }
 

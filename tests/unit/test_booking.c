@@ -3,31 +3,6 @@
 #include "fixture.h"
 
 typedef struct {
-    store_t *store;
-    store_policy_t policy;
-} booking_fixture_t;
-
-static int s_setup(void **state)
-{
-    booking_fixture_t *fixture = calloc(1, sizeof *fixture);
-    fixture->store = fixture_store();
-    fixture->policy = fixture_policy();
-    assert_int_equal(store_begin(fixture->store), BO_OK);
-    *state = fixture;
-    return 0;
-}
-
-static int s_teardown(void **state)
-{
-    booking_fixture_t *fixture = *state;
-    assert_int_equal(store_commit(fixture->store), BO_OK);
-    fixture_assert_invariants(fixture->store);
-    store_destroy(&fixture->store);
-    free(fixture);
-    return 0;
-}
-
-typedef struct {
     bo_reservation_t hold;
     char title[256];
     int calls;
@@ -42,8 +17,8 @@ static void s_see_hold(void *arg, const bo_reservation_t *hold)
     seen->calls++;
 }
 
-static bo_status_t s_hold(booking_fixture_t *fixture, int64_t user_id, int64_t schedule_id,
-                          int64_t seat, int64_t now, hold_seen_t *seen)
+static bo_status_t s_hold(fixture_t *fixture, int64_t user_id, int64_t schedule_id, int64_t seat,
+                          int64_t now, hold_seen_t *seen)
 {
     memset(seen, 0, sizeof *seen);
     return store_hold_seat(fixture->store, user_id, schedule_id, seat, now, &fixture->policy,
@@ -61,8 +36,8 @@ static void s_collect_seat(void *arg, const bo_seat_t *seat)
     map->seats[map->count++] = *seat;
 }
 
-static bo_seat_status_t s_seat_status(booking_fixture_t *fixture, int64_t schedule_id,
-                                      int64_t number, int64_t now)
+static bo_seat_status_t s_seat_status(fixture_t *fixture, int64_t schedule_id, int64_t number,
+                                      int64_t now)
 {
     seat_map_t map = {.count = 0};
     assert_int_equal(store_concert_seats(fixture->store, schedule_id, now, s_collect_seat, &map),
@@ -86,8 +61,7 @@ static void s_collect_date(void *arg, const bo_schedule_t *schedule)
     dates->count++;
 }
 
-static int64_t s_left(booking_fixture_t *fixture, int64_t concert_id, int64_t schedule_id,
-                      int64_t now)
+static int64_t s_left(fixture_t *fixture, int64_t concert_id, int64_t schedule_id, int64_t now)
 {
     dates_t dates = {.count = 0};
     assert_int_equal(store_concert_dates(fixture->store, concert_id, now, s_collect_date, &dates),
@@ -97,7 +71,7 @@ static int64_t s_left(booking_fixture_t *fixture, int64_t concert_id, int64_t sc
 
 static void test_a_hold_takes_the_seat(void **state)
 {
-    booking_fixture_t *fixture = *state;
+    fixture_t *fixture = *state;
     hold_seen_t seen;
     assert_int_equal(s_hold(fixture, USER_RICH, SHOW_OPEN, 7, T0 + 123, &seen), BO_OK);
     assert_int_equal(seen.calls, 1);
@@ -113,7 +87,7 @@ static void test_a_hold_takes_the_seat(void **state)
 
 static void test_a_held_seat_is_taken(void **state)
 {
-    booking_fixture_t *fixture = *state;
+    fixture_t *fixture = *state;
     hold_seen_t seen;
     int64_t rival = fixture_user(fixture->store, "rival", 0);
     assert_int_equal(s_hold(fixture, USER_RICH, SHOW_OPEN, 7, T0, &seen), BO_OK);
@@ -124,7 +98,7 @@ static void test_a_held_seat_is_taken(void **state)
 
 static void test_a_lapsed_hold_can_be_taken_over(void **state)
 {
-    booking_fixture_t *fixture = *state;
+    fixture_t *fixture = *state;
     hold_seen_t first, second;
     int64_t rival = fixture_user(fixture->store, "rival", 0);
     assert_int_equal(s_hold(fixture, USER_RICH, SHOW_OPEN, 7, T0, &first), BO_OK);
@@ -144,7 +118,7 @@ static void test_a_lapsed_hold_can_be_taken_over(void **state)
 
 static void test_shows_that_cannot_be_reserved(void **state)
 {
-    booking_fixture_t *fixture = *state;
+    fixture_t *fixture = *state;
     hold_seen_t seen;
     assert_int_equal(s_hold(fixture, USER_RICH, SHOW_CLOSED, 1, T0, &seen), BO_NOT_RESERVABLE);
     assert_int_equal(s_hold(fixture, USER_RICH, SHOW_SOLD_OUT, 1, T0, &seen), BO_NOT_RESERVABLE);
@@ -168,7 +142,7 @@ static void test_shows_that_cannot_be_reserved(void **state)
 
 static void test_at_most_four_open_holds(void **state)
 {
-    booking_fixture_t *fixture = *state;
+    fixture_t *fixture = *state;
     hold_seen_t seen, last;
     for (int seat = 1; seat <= BO_MAX_HOLDS; seat++)
         assert_int_equal(s_hold(fixture, USER_RICH, SHOW_OPEN, seat, T0, &last), BO_OK);
@@ -190,7 +164,7 @@ static void test_at_most_four_open_holds(void **state)
 
 static void test_payment_in_full(void **state)
 {
-    booking_fixture_t *fixture = *state;
+    fixture_t *fixture = *state;
     hold_seen_t seen;
     int64_t user = fixture_user(fixture->store, "payer", 100000), balance = 0;
     bo_queue_state_t queue;
@@ -225,7 +199,7 @@ static void test_payment_in_full(void **state)
 
 static void test_payment_refusals(void **state)
 {
-    booking_fixture_t *fixture = *state;
+    fixture_t *fixture = *state;
     hold_seen_t seen;
     int64_t balance = -1;
     bo_reservation_status_t status;
@@ -254,7 +228,7 @@ static void test_payment_refusals(void **state)
 
 static void test_the_expire_job_releases_lapsed_holds(void **state)
 {
-    booking_fixture_t *fixture = *state;
+    fixture_t *fixture = *state;
     hold_seen_t seen;
     assert_int_equal(s_hold(fixture, USER_RICH, SHOW_OPEN, 5, T0, &seen), BO_OK);
     assert_int_equal(s_hold(fixture, USER_RICH, SHOW_OPEN, 6, T0 + 5000, &seen), BO_OK);
@@ -285,7 +259,7 @@ static void s_collect_reservation(void *arg, const bo_reservation_t *reservation
 
 static void test_the_reservation_list(void **state)
 {
-    booking_fixture_t *fixture = *state;
+    fixture_t *fixture = *state;
     hold_seen_t paid, open, lapsing;
     bo_reservation_status_t status;
     int64_t balance;
@@ -313,7 +287,7 @@ static void test_the_reservation_list(void **state)
 
 static void test_finding_a_show_by_date(void **state)
 {
-    booking_fixture_t *fixture = *state;
+    fixture_t *fixture = *state;
     int64_t day = (T0 / DAY_MS) * DAY_MS, schedule_id = 0;
     char date[16], message[256], show_time[BO_TIME_TEXT_MAX];
     /* Show 1 is on day 14 at 10:00 UTC. */
@@ -341,17 +315,22 @@ static void test_finding_a_show_by_date(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_a_hold_takes_the_seat, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_a_held_seat_is_taken, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_a_lapsed_hold_can_be_taken_over, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_shows_that_cannot_be_reserved, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_at_most_four_open_holds, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_payment_in_full, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_payment_refusals, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_the_expire_job_releases_lapsed_holds, s_setup,
-                                        s_teardown),
-        cmocka_unit_test_setup_teardown(test_the_reservation_list, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_finding_a_show_by_date, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_a_hold_takes_the_seat, fixture_setup,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_a_held_seat_is_taken, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_a_lapsed_hold_can_be_taken_over, fixture_setup,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_shows_that_cannot_be_reserved, fixture_setup,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_at_most_four_open_holds, fixture_setup,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_payment_in_full, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_payment_refusals, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_the_expire_job_releases_lapsed_holds, fixture_setup,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_the_reservation_list, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_finding_a_show_by_date, fixture_setup,
+                                        fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,33 +3,8 @@
 #include "fixture.h"
 #include "store_sqlite.h"
 
-typedef struct {
-    store_t *store;
-    store_policy_t policy;
-} queue_fixture_t;
-
-static int s_setup(void **state)
-{
-    queue_fixture_t *fixture = calloc(1, sizeof *fixture);
-    fixture->store = fixture_store();
-    fixture->policy = fixture_policy();
-    assert_int_equal(store_begin(fixture->store), BO_OK);
-    *state = fixture;
-    return 0;
-}
-
-static int s_teardown(void **state)
-{
-    queue_fixture_t *fixture = *state;
-    assert_int_equal(store_commit(fixture->store), BO_OK);
-    fixture_assert_invariants(fixture->store);
-    store_destroy(&fixture->store);
-    free(fixture);
-    return 0;
-}
-
 /* Tokens in tests are readable names; the daemon issues random ones. */
-static bo_queue_state_t s_enter(queue_fixture_t *fixture, int64_t user_id, int64_t now)
+static bo_queue_state_t s_enter(fixture_t *fixture, int64_t user_id, int64_t now)
 {
     char token[32];
     snprintf(token, sizeof token, "token-%lld-%lld", (long long)user_id, (long long)now);
@@ -39,7 +14,7 @@ static bo_queue_state_t s_enter(queue_fixture_t *fixture, int64_t user_id, int64
     return state;
 }
 
-static bo_queue_state_t s_status(queue_fixture_t *fixture, int64_t user_id, const char *token,
+static bo_queue_state_t s_status(fixture_t *fixture, int64_t user_id, const char *token,
                                  int64_t now)
 {
     bo_queue_state_t state;
@@ -50,7 +25,7 @@ static bo_queue_state_t s_status(queue_fixture_t *fixture, int64_t user_id, cons
 
 static void test_first_comers_are_admitted_within_the_budget(void **state)
 {
-    queue_fixture_t *fixture = *state;
+    fixture_t *fixture = *state;
     int64_t users[4];
     bo_queue_state_t states[4];
     for (int i = 0; i < 4; i++) {
@@ -78,7 +53,7 @@ static void test_first_comers_are_admitted_within_the_budget(void **state)
 
 static void test_entering_again_keeps_the_place(void **state)
 {
-    queue_fixture_t *fixture = *state;
+    fixture_t *fixture = *state;
     int64_t users[3];
     for (int i = 0; i < 3; i++)
         users[i] = fixture_user(fixture->store, "fan", 0);
@@ -96,7 +71,7 @@ static void test_entering_again_keeps_the_place(void **state)
 
 static void test_the_next_interval_admits_up_to_max_active(void **state)
 {
-    queue_fixture_t *fixture = *state;
+    fixture_t *fixture = *state;
     bo_queue_state_t states[5];
     int64_t users[5];
     for (int i = 0; i < 5; i++) {
@@ -127,7 +102,7 @@ static void test_the_next_interval_admits_up_to_max_active(void **state)
 
 static void test_expired_tokens_free_their_slots(void **state)
 {
-    queue_fixture_t *fixture = *state;
+    fixture_t *fixture = *state;
     fixture->policy.max_active = 1;
     int64_t first = fixture_user(fixture->store, "a", 0),
             second = fixture_user(fixture->store, "b", 0);
@@ -153,7 +128,7 @@ static void test_expired_tokens_free_their_slots(void **state)
 
 static void test_the_gate(void **state)
 {
-    queue_fixture_t *fixture = *state;
+    fixture_t *fixture = *state;
     fixture->policy.admit_batch = 1;
     int64_t first = fixture_user(fixture->store, "a", 0),
             second = fixture_user(fixture->store, "b", 0);
@@ -180,7 +155,7 @@ typedef struct {
     bool present;
 } waiter_t;
 
-static void s_assert_positions(queue_fixture_t *fixture, waiter_t *line, int count, int64_t now)
+static void s_assert_positions(fixture_t *fixture, waiter_t *line, int count, int64_t now)
 {
     int64_t expected = 0;
     for (int i = 0; i < count; i++) {
@@ -200,7 +175,7 @@ static void s_assert_positions(queue_fixture_t *fixture, waiter_t *line, int cou
 
 /* Keeps the waiters whose index passes `keep` polling at `poll_at`, lets
    the rest fall silent, and runs the expire job when they are overdue. */
-static void s_drop_silent(queue_fixture_t *fixture, waiter_t *line, int count, int64_t poll_at,
+static void s_drop_silent(fixture_t *fixture, waiter_t *line, int count, int64_t poll_at,
                           bool (*keep)(int index))
 {
     int64_t dropped_expected = 0;
@@ -241,7 +216,7 @@ static bool s_keep_all(int index)
 
 static void test_positions_stay_exact_as_waiters_leave(void **state)
 {
-    queue_fixture_t *fixture = *state;
+    fixture_t *fixture = *state;
     fixture->policy.admit_batch = 1;
     fixture->policy.max_active = 1;
     /* The first comer is admitted and holds the only active slot for good. */
@@ -289,7 +264,7 @@ static void test_positions_stay_exact_as_waiters_leave(void **state)
 
 static void test_an_emptied_line_starts_afresh(void **state)
 {
-    queue_fixture_t *fixture = *state;
+    fixture_t *fixture = *state;
     fixture->policy.admit_batch = 1;
     fixture->policy.max_active = 1;
     s_enter(fixture, fixture_user(fixture->store, "first", 0), T0);
@@ -317,7 +292,7 @@ static void test_an_emptied_line_starts_afresh(void **state)
 
 static void test_expire_reports_tokens_and_purges_old_rows(void **state)
 {
-    queue_fixture_t *fixture = *state;
+    fixture_t *fixture = *state;
     int64_t user = fixture_user(fixture->store, "a", 0);
     bo_queue_state_t a = s_enter(fixture, user, T0);
     store_expire_report_t report;
@@ -337,18 +312,21 @@ static void test_expire_reports_tokens_and_purges_old_rows(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_first_comers_are_admitted_within_the_budget, s_setup,
-                                        s_teardown),
-        cmocka_unit_test_setup_teardown(test_entering_again_keeps_the_place, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_the_next_interval_admits_up_to_max_active, s_setup,
-                                        s_teardown),
-        cmocka_unit_test_setup_teardown(test_expired_tokens_free_their_slots, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_the_gate, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_positions_stay_exact_as_waiters_leave, s_setup,
-                                        s_teardown),
-        cmocka_unit_test_setup_teardown(test_an_emptied_line_starts_afresh, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_expire_reports_tokens_and_purges_old_rows, s_setup,
-                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_first_comers_are_admitted_within_the_budget,
+                                        fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_entering_again_keeps_the_place, fixture_setup,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_the_next_interval_admits_up_to_max_active,
+                                        fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_expired_tokens_free_their_slots, fixture_setup,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_the_gate, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_positions_stay_exact_as_waiters_leave, fixture_setup,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_an_emptied_line_starts_afresh, fixture_setup,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_expire_reports_tokens_and_purges_old_rows,
+                                        fixture_setup, fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,32 +4,9 @@
 
 #include "scheduler.h"
 
-typedef struct {
-    store_t *store;
-    store_policy_t policy;
-} scheduler_fixture_t;
-
-static int s_setup(void **state)
-{
-    scheduler_fixture_t *fixture = calloc(1, sizeof *fixture);
-    fixture->store = fixture_store();
-    fixture->policy = fixture_policy();
-    *state = fixture;
-    return 0;
-}
-
-static int s_teardown(void **state)
-{
-    scheduler_fixture_t *fixture = *state;
-    fixture_assert_invariants(fixture->store);
-    store_destroy(&fixture->store);
-    free(fixture);
-    return 0;
-}
-
 /* Store calls outside the jobs run in their own transaction, as the
    dispatcher's would. */
-static bo_queue_state_t s_enter(scheduler_fixture_t *fixture, int64_t user_id, int64_t now)
+static bo_queue_state_t s_enter(fixture_t *fixture, int64_t user_id, int64_t now)
 {
     char token[48];
     snprintf(token, sizeof token, "token-%lld", (long long)user_id);
@@ -41,7 +18,7 @@ static bo_queue_state_t s_enter(scheduler_fixture_t *fixture, int64_t user_id, i
     return state;
 }
 
-static bo_queue_state_t s_status(scheduler_fixture_t *fixture, int64_t user_id, int64_t now)
+static bo_queue_state_t s_status(fixture_t *fixture, int64_t user_id, int64_t now)
 {
     char token[48];
     snprintf(token, sizeof token, "token-%lld", (long long)user_id);
@@ -53,7 +30,7 @@ static bo_queue_state_t s_status(scheduler_fixture_t *fixture, int64_t user_id, 
     return state;
 }
 
-static int64_t s_new_user(scheduler_fixture_t *fixture)
+static int64_t s_new_user(fixture_t *fixture)
 {
     assert_int_equal(store_begin(fixture->store), BO_OK);
     int64_t user_id = fixture_user(fixture->store, "fan", 0);
@@ -64,7 +41,7 @@ static int64_t s_new_user(scheduler_fixture_t *fixture)
 /* Each interval admits at most admit_batch, oldest first. */
 static void test_admission_in_batches_oldest_first(void **state)
 {
-    scheduler_fixture_t *fixture = *state;
+    fixture_t *fixture = *state;
     fixture->policy.max_active = 100;
     int64_t users[7];
     for (int i = 0; i < 7; i++) {
@@ -94,7 +71,7 @@ static void test_admission_in_batches_oldest_first(void **state)
 
 static void test_admission_never_passes_max_active(void **state)
 {
-    scheduler_fixture_t *fixture = *state;
+    fixture_t *fixture = *state;
     fixture->policy.admit_batch = 100;
     fixture->policy.max_active = 3;
     for (int i = 0; i < 6; i++)
@@ -130,7 +107,7 @@ static void s_count_free(void *arg, const bo_seat_t *seat)
 }
 
 /* Free seats of show 1 as stored, with no "now" to forgive lapsed holds. */
-static int s_free_seats(scheduler_fixture_t *fixture)
+static int s_free_seats(fixture_t *fixture)
 {
     int free_seats = 0;
     assert_int_equal(store_begin(fixture->store), BO_OK);
@@ -142,7 +119,7 @@ static int s_free_seats(scheduler_fixture_t *fixture)
 
 static void test_the_expire_job_cleans_up_after_the_clock(void **state)
 {
-    scheduler_fixture_t *fixture = *state;
+    fixture_t *fixture = *state;
     fixture->policy.admit_batch = 1;
     int64_t admitted = s_new_user(fixture), silent = s_new_user(fixture),
             patient = s_new_user(fixture);
@@ -188,12 +165,12 @@ static void test_the_expire_job_cleans_up_after_the_clock(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_admission_in_batches_oldest_first, s_setup,
-                                        s_teardown),
-        cmocka_unit_test_setup_teardown(test_admission_never_passes_max_active, s_setup,
-                                        s_teardown),
-        cmocka_unit_test_setup_teardown(test_the_expire_job_cleans_up_after_the_clock, s_setup,
-                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_admission_in_batches_oldest_first, fixture_setup_idle,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_admission_never_passes_max_active, fixture_setup_idle,
+                                        fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_the_expire_job_cleans_up_after_the_clock,
+                                        fixture_setup_idle, fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

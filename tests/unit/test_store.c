@@ -65,7 +65,7 @@ static void test_open_fails_with_a_reason(void **state)
 
 static void test_seed_is_loaded_once(void **state)
 {
-    store_t *store = *state;
+    store_t *store = ((fixture_t *)*state)->store;
     bool loaded = true;
     assert_int_equal(store_seed_demo(store, T0 + DAY_MS, &loaded), BO_OK);
     assert_false(loaded);
@@ -82,7 +82,7 @@ static void s_count_concert(void *arg, const bo_concert_t *concert)
 
 static void test_seed_has_the_demo_catalogue(void **state)
 {
-    store_t *store = *state;
+    store_t *store = ((fixture_t *)*state)->store;
     int concerts = 0;
     assert_int_equal(store_concert_list(store, s_count_concert, &concerts), BO_OK);
     assert_true(concerts >= 3);
@@ -93,7 +93,7 @@ static void test_seed_has_the_demo_catalogue(void **state)
 
 static void test_user_create_and_exists(void **state)
 {
-    store_t *store = *state;
+    store_t *store = ((fixture_t *)*state)->store;
     int64_t first = 0, second = 0;
     assert_int_equal(store_user_create(store, "민지", T0, &first), BO_OK);
     assert_int_equal(store_user_create(store, "민지", T0, &second), BO_OK);
@@ -116,7 +116,7 @@ static void s_collect_entry(void *arg, const bo_ledger_entry_t *entry)
 
 static void test_charge_adds_and_records(void **state)
 {
-    store_t *store = *state;
+    store_t *store = ((fixture_t *)*state)->store;
     int64_t user_id = fixture_user(store, "Alex", 0), balance = -1;
     assert_int_equal(store_point_balance(store, user_id, &balance), BO_OK);
     assert_int_equal(balance, 0);
@@ -141,7 +141,7 @@ static void test_charge_adds_and_records(void **state)
 
 static void test_charge_unknown_user(void **state)
 {
-    store_t *store = *state;
+    store_t *store = ((fixture_t *)*state)->store;
     int64_t balance;
     assert_int_equal(store_point_charge(store, 99999, 10, T0, &balance), BO_NOT_FOUND);
     assert_int_equal(store_point_balance(store, 99999, &balance), BO_NOT_FOUND);
@@ -149,7 +149,7 @@ static void test_charge_unknown_user(void **state)
 
 static void test_charge_never_passes_the_maximum(void **state)
 {
-    store_t *store = *state;
+    store_t *store = ((fixture_t *)*state)->store;
     int64_t user_id = fixture_user(store, "whale", 0), balance = 0;
     /* Climb to just below the cap through the store, as a year of charges would. */
     assert_int_equal(store_point_charge(store, user_id, BO_MAX_BALANCE - 5, T0, &balance), BO_OK);
@@ -162,7 +162,7 @@ static void test_charge_never_passes_the_maximum(void **state)
 
 static void test_reply_records_expire_after_ten_minutes(void **state)
 {
-    store_t *store = *state;
+    store_t *store = ((fixture_t *)*state)->store;
     char *fingerprint = NULL, *reply = NULL;
     assert_int_equal(store_reply_find(store, 7, "r-1", T0, &fingerprint, &reply), BO_NOT_FOUND);
     assert_null(reply);
@@ -182,7 +182,7 @@ static void test_reply_records_expire_after_ten_minutes(void **state)
 
 static void test_savepoint_undoes_one_request(void **state)
 {
-    store_t *store = *state;
+    store_t *store = ((fixture_t *)*state)->store;
     int64_t kept = 0, undone = 0;
     assert_int_equal(store_savepoint(store), BO_OK);
     assert_int_equal(store_user_create(store, "kept", T0, &kept), BO_OK);
