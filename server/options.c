@@ -314,7 +314,8 @@ static options_result_t s_second_pass(options_t *options, int argc, char **argv,
         const setting_t *setting = s_for_code(code);
         char error[OPTIONS_TEXT_MAX + 128];
         if (!setting) {
-            fprintf(stderr, "Try '%s --help' for the options.\n", argv[0]);
+            fprintf(stderr, "usage: %s [options]\nTry '%s --help' for the options.\n", argv[0],
+                    argv[0]);
             return OPTIONS_ERROR;
         }
         if (!s_apply(options, setting, optarg, error, sizeof error)) {
@@ -323,8 +324,10 @@ static options_result_t s_second_pass(options_t *options, int argc, char **argv,
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "%s: unexpected argument '%s'\nTry '%s --help' for the options.\n", argv[0],
-                argv[optind], argv[0]);
+        fprintf(stderr,
+                "%s: unexpected argument '%s'\nusage: %s [options]\nTry '%s --help' for the "
+                "options.\n",
+                argv[0], argv[optind], argv[0], argv[0]);
         return OPTIONS_ERROR;
     }
     return OPTIONS_RUN;
