@@ -17,11 +17,12 @@ CC      ?= cc
 # Messages are cut to their buffers on purpose, so truncation is no error.
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-format-truncation
-CPPFLAGS = -D_DEFAULT_SOURCE -Ishared -Iserver -Ibuild/gen
+CPPFLAGS = -D_DEFAULT_SOURCE -Ishared -Iserver -Itui -Ibuild/gen
 CFLAGS_COMMON = -std=c11 $(WARN) -g -MMD -MP
 RELEASE_FLAGS = -O2
 ASAN_FLAGS    = -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 SERVER_LIBS   = -lczmq -lzmq -ljansson -lsqlite3
+TUI_LIBS      = -lncursesw -lczmq -lzmq -ljansson
 TEST_LIBS     = -lcmocka
 
 SHARED_SRC = shared/bo_time.c shared/protocol.c shared/codec.c
@@ -31,21 +32,28 @@ SERVER_SRC = server/log.c server/options.c \
              server/ops.c server/ops_account.c server/ops_queue.c server/ops_catalog.c \
              server/ops_booking.c server/dispatch.c server/scheduler.c server/server.c \
              build/gen/sql_embedded.c
-SERVER_MAIN = server/main.c
+TUI_SRC    = tui/app.c tui/screen.c tui/screen_signin.c tui/screen_queue.c \
+             tui/screen_concerts.c tui/screen_dates.c tui/screen_seats.c tui/screen_hold.c \
+             tui/screen_pay.c tui/screen_wallet.c tui/screen_tickets.c tui/format.c tui/text.c \
+             tui/draw.c tui/chrome.c tui/net.c tui/config.c
 MIGRATIONS  = $(sort $(wildcard db/migrations/*.sql))
-UNIT_TESTS  = test_time test_codec test_options test_store test_queue test_booking \
-              test_dispatch test_scheduler
+SERVER_TESTS = test_time test_codec test_options test_store test_queue test_booking \
+               test_dispatch test_scheduler
+TUI_TESTS    = test_format test_text
+UNIT_TESTS   = $(SERVER_TESTS) $(TUI_TESTS)
 
 objects = $(patsubst %.c,build/$(1)/%.o,$(2))
 
 RELEASE_SERVER_OBJ = $(call objects,release,$(SHARED_SRC) $(SERVER_SRC))
 ASAN_SERVER_OBJ    = $(call objects,asan,$(SHARED_SRC) $(SERVER_SRC))
+RELEASE_TUI_OBJ    = $(call objects,release,$(SHARED_SRC) $(TUI_SRC))
+ASAN_TUI_OBJ       = $(call objects,asan,$(SHARED_SRC) $(TUI_SRC))
 
 .PHONY: all asan deps run test check unit integration clean install uninstall format
 
-all: build/release/boxofficed
+all: build/release/boxofficed build/release/boxoffice
 
-asan: build/asan/boxofficed $(addprefix build/asan/tests/,$(UNIT_TESTS))
+asan: build/asan/boxofficed build/asan/boxoffice $(addprefix build/asan/tests/,$(UNIT_TESTS))
 
 build/gen/sql_embedded.c: tools/embed-sql.sh db/seed.sql $(MIGRATIONS)
 	@mkdir -p $(dir $@)
@@ -65,9 +73,21 @@ build/release/boxofficed: $(RELEASE_SERVER_OBJ) build/release/server/main.o
 build/asan/boxofficed: $(ASAN_SERVER_OBJ) build/asan/server/main.o
 	$(CC) $(ASAN_FLAGS) $(LDFLAGS) $^ $(SERVER_LIBS) -o $@
 
-build/asan/tests/%: build/asan/tests/unit/%.o $(ASAN_SERVER_OBJ)
+build/release/boxoffice: $(RELEASE_TUI_OBJ) build/release/tui/main.o
+	$(CC) $(RELEASE_FLAGS) $(LDFLAGS) $^ $(TUI_LIBS) -o $@
+
+build/asan/boxoffice: $(ASAN_TUI_OBJ) build/asan/tui/main.o
+	$(CC) $(ASAN_FLAGS) $(LDFLAGS) $^ $(TUI_LIBS) -o $@
+
+$(addprefix build/asan/tests/,$(SERVER_TESTS)): build/asan/tests/%: build/asan/tests/unit/%.o \
+		$(ASAN_SERVER_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_FLAGS) $(LDFLAGS) $^ $(SERVER_LIBS) $(TEST_LIBS) -o $@
+
+$(addprefix build/asan/tests/,$(TUI_TESTS)): build/asan/tests/%: build/asan/tests/unit/%.o \
+		$(ASAN_TUI_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_FLAGS) $(LDFLAGS) $^ $(TUI_LIBS) $(TEST_LIBS) -o $@
 
 deps:
 	@sh tools/deps.sh
@@ -100,12 +120,14 @@ integration: all asan
 install: all
 	install -d $(DESTDIR)$(SBINDIR)
 	install -m 755 build/release/boxofficed $(DESTDIR)$(SBINDIR)/boxofficed
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 755 build/release/boxoffice $(DESTDIR)$(BINDIR)/boxoffice
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/boxofficed
+	rm -f $(DESTDIR)$(SBINDIR)/boxofficed $(DESTDIR)$(BINDIR)/boxoffice
 
 format:
-	clang-format -i shared/*.[ch] server/*.[ch] tests/unit/*.[ch]
+	clang-format -i shared/*.[ch] server/*.[ch] tui/*.[ch] tests/unit/*.[ch]
 
 clean:
 	rm -rf build

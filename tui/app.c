@@ -1,0 +1,326 @@
+/*  app: navigation, the request queue, the session and reply routing. */
+#include "app.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "screen.h"
+#include "text.h"
+
+static const screen_t *s_top(const app_t *self)
+{
+    return screen_for(self->stack[self->depth - 1]);
+}
+
+screen_id_t app_screen(const app_t *self)
+{
+    return self->stack[self->depth - 1];
+}
+
+app_t *app_new(int64_t user_id, const char *client_id, int64_t now)
+{
+    app_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->now = now;
+    self->rows = 24;
+    self->cols = 80;
+    snprintf(self->client_id, sizeof self->client_id, "%s", client_id);
+    self->depth = 1;
+    self->stack[0] = SCREEN_SIGNIN;
+    if (user_id > 0)
+        app_sign_in(self, user_id);
+    else
+        app_replace_all(self, SCREEN_SIGNIN);
+    return self;
+}
+
+void app_destroy(app_t **self_p)
+{
+    free(*self_p);
+    *self_p = NULL;
+}
+
+void app_say(app_t *self, bool is_error, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    vsnprintf(self->message, sizeof self->message, format, args);
+    va_end(args);
+    self->message_is_error = is_error;
+}
+
+/* Every move between screens clears the message line and starts a new
+   generation; the screen arriving on top then (re)loads what it shows. */
+static void s_arrive(app_t *self)
+{
+    self->generation++;
+    self->message[0] = '\0';
+    self->help_visible = false;
+    const screen_t *screen = s_top(self);
+    if (screen->enter)
+        screen->enter(self);
+}
+
+void app_push(app_t *self, screen_id_t screen)
+{
+    if (self->depth == APP_STACK_MAX)
+        self->depth--;
+    self->stack[self->depth++] = screen;
+    s_arrive(self);
+}
+
+void app_replace_all(app_t *self, screen_id_t screen)
+{
+    self->depth = 1;
+    self->stack[0] = screen;
+    s_arrive(self);
+}
+
+void app_back(app_t *self)
+{
+    if (self->depth <= 1) {
+        self->quit = true;
+        return;
+    }
+    self->depth--;
+    s_arrive(self);
+}
+
+void app_sign_in(app_t *self, int64_t user_id)
+{
+    self->user_id = user_id;
+    self->has_token = false;
+    self->balance_known = false;
+    if (self->remember_user)
+        self->remember_user(user_id, self->remember_arg);
+    app_replace_all(self, SCREEN_QUEUE);
+    /* The status bar shows the balance from the start. */
+    app_send(self, BO_OP_POINT_BALANCE, json_object(), false);
+}
+
+void app_token_lost(app_t *self, const char *why)
+{
+    self->has_token = false;
+    self->token_status = BO_TOKEN_EXPIRED_STATE;
+    app_replace_all(self, SCREEN_QUEUE);
+    app_say(self, true, "%s", why);
+}
+
+void app_send(app_t *self, bo_op_t op, json_t *request, bool with_token)
+{
+    const bo_op_entry_t *entry = bo_op_entry(op);
+    if (self->pending_count == APP_PENDING_MAX) {
+        json_decref(request);
+        app_say(self, true, "Too many requests are waiting for the server; one moment.");
+        return;
+    }
+    char request_id[48];
+    snprintf(request_id, sizeof request_id, "%s-%lu", self->client_id, ++self->request_counter);
+    json_object_set_new(request, "op", json_string(entry->name));
+    json_object_set_new(request, "request_id", json_string(request_id));
+    if ((entry->flags & BO_OP_NEEDS_USER) && !json_object_get(request, "user_id"))
+        json_object_set_new(request, "user_id", json_integer(self->user_id));
+    if (with_token)
+        json_object_set_new(request, "token", json_string(self->token));
+    char *text = json_dumps(request, JSON_COMPACT);
+    json_decref(request);
+    if (!text || strlen(text) >= APP_REQUEST_MAX) {
+        free(text);
+        app_say(self, true, "That request is too long to send.");
+        return;
+    }
+    app_pending_t *pending = &self->pending[self->pending_count++];
+    pending->op = op;
+    pending->screen = app_screen(self);
+    pending->generation = self->generation;
+    snprintf(pending->text, sizeof pending->text, "%s", text);
+    free(text);
+}
+
+bool app_is_pending(const app_t *self, bo_op_t op)
+{
+    for (int i = 0; i < self->pending_count; i++)
+        if (self->pending[i].op == op)
+            return true;
+    return false;
+}
+
+const char *app_outgoing(app_t *self)
+{
+    if (self->pending_count == 0 || self->head_sent)
+        return NULL;
+    self->head_sent = true;
+    return self->pending[0].text;
+}
+
+/* What a reply says about the session, whichever screen asked. */
+static void s_update_session(app_t *self, bo_op_t op, bo_status_t status, const json_t *reply)
+{
+    if (status != BO_OK)
+        return;
+    json_t *point = json_object_get(reply, "point");
+    if (json_is_integer(point)) {
+        self->balance = json_integer_value(point);
+        self->balance_known = true;
+    }
+    if (op == BO_OP_QUEUE_ENTER || op == BO_OP_QUEUE_STATUS) {
+        bo_queue_state_t state;
+        if (codec_parse_queue_state(reply, &state)) {
+            snprintf(self->token, sizeof self->token, "%s", state.token);
+            self->token_status = state.status;
+            self->token_expires_at = state.expires_at;
+            self->has_token = state.status != BO_TOKEN_EXPIRED_STATE;
+        }
+    }
+    if (op == BO_OP_PAYMENT_PAY) {
+        /* A payment ends the token so the next person can come in. */
+        self->has_token = false;
+        self->token_status = BO_TOKEN_EXPIRED_STATE;
+    }
+}
+
+/* Replies every screen answers the same way. Returns true if handled. */
+static bool s_common_error(app_t *self, bo_op_t op, bo_status_t status, const char *message)
+{
+    const bo_op_entry_t *entry = bo_op_entry(op);
+    if ((entry->flags & BO_OP_NEEDS_TOKEN) &&
+        (status == BO_TOKEN_EXPIRED || status == BO_TOKEN_INVALID || status == BO_TOKEN_WAITING)) {
+        app_token_lost(self, "Your turn has ended; you are back in line.");
+        return true;
+    }
+    /* Without a token, NOT_FOUND from these ops can only mean the user: the
+       remembered id is unknown to this server. Sign-in asks for itself. */
+    bool about_user = op == BO_OP_QUEUE_ENTER || op == BO_OP_POINT_BALANCE ||
+                      op == BO_OP_POINT_CHARGE || op == BO_OP_POINT_HISTORY ||
+                      op == BO_OP_RESERVATION_LIST;
+    if (status == BO_NOT_FOUND && about_user && app_screen(self) != SCREEN_SIGNIN) {
+        int64_t unknown = self->user_id;
+        self->user_id = 0;
+        app_replace_all(self, SCREEN_SIGNIN);
+        app_say(self, true, "This server does not know user %lld; choose or create a user.",
+                (long long)unknown);
+        return true;
+    }
+    (void)message;
+    return false;
+}
+
+void app_reply(app_t *self, const char *text, size_t size, int64_t now)
+{
+    self->now = now;
+    self->connected = true;
+    if (self->pending_count == 0 || !self->head_sent)
+        return;
+    app_pending_t head = self->pending[0];
+    memmove(&self->pending[0], &self->pending[1],
+            sizeof self->pending[0] * (size_t)(self->pending_count - 1));
+    self->pending_count--;
+    self->head_sent = false;
+
+    bo_status_t status;
+    const char *message;
+    json_t *reply = codec_parse_reply(text, size, &status, &message);
+    if (!reply) {
+        app_say(self, true, "The server sent a reply this client cannot read.");
+        return;
+    }
+    s_update_session(self, head.op, status, reply);
+    if (!s_common_error(self, head.op, status, message)) {
+        if (status != BO_OK)
+            app_say(self, true, "%s", message);
+        const screen_t *screen = s_top(self);
+        if (head.screen == app_screen(self) && head.generation == self->generation && screen->reply)
+            screen->reply(self, head.op, status, message, reply);
+    }
+    json_decref(reply);
+}
+
+void app_tick(app_t *self, int64_t now)
+{
+    self->now = now;
+    if (self->has_token && self->token_status == BO_TOKEN_ACTIVE && self->token_expires_at &&
+        self->token_expires_at <= now) {
+        self->token_status = BO_TOKEN_EXPIRED_STATE;
+        self->has_token = false;
+        if (s_top(self)->needs_token) {
+            app_token_lost(self, "Your time to book ran out; you are back in line.");
+            return;
+        }
+    }
+    const screen_t *screen = s_top(self);
+    if (screen->tick)
+        screen->tick(self);
+}
+
+int64_t app_next_tick(const app_t *self)
+{
+    /* Countdowns change on whole seconds; polls are due on whole seconds
+       too, as the screens time them from `now`. */
+    return self->now + 1000 - self->now % 1000;
+}
+
+void app_set_connected(app_t *self, bool connected)
+{
+    self->connected = connected;
+}
+
+void app_resize(app_t *self, int rows, int cols)
+{
+    self->rows = rows;
+    self->cols = cols;
+}
+
+static void s_global_key(app_t *self, int key)
+{
+    switch (key) {
+    case '?':
+        self->help_visible = true;
+        break;
+    case 'q':
+    case APP_ESCAPE:
+        app_back(self);
+        break;
+    case 'Q':
+    case APP_CTRL('c'):
+        self->quit = true;
+        break;
+    case 'w':
+        if (self->user_id && app_screen(self) != SCREEN_WALLET)
+            app_push(self, SCREEN_WALLET);
+        break;
+    case 't':
+        if (self->user_id && app_screen(self) != SCREEN_TICKETS)
+            app_push(self, SCREEN_TICKETS);
+        break;
+    default:
+        break;
+    }
+}
+
+void app_key(app_t *self, int key, int64_t now)
+{
+    self->now = now;
+    if (self->help_visible) {
+        /* Any key closes help; Ctrl-C still quits. */
+        self->help_visible = false;
+        if (key == APP_CTRL('c'))
+            self->quit = true;
+        return;
+    }
+    const screen_t *screen = s_top(self);
+    if (key != APP_CTRL('c') && screen->key && screen->key(self, key))
+        return;
+    s_global_key(self, key);
+}
+
+void app_mouse(app_t *self, int row, int col, int64_t now)
+{
+    self->now = now;
+    const screen_t *screen = s_top(self);
+    if (!self->help_visible && screen->click)
+        screen->click(self, row, col);
+}

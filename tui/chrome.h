@@ -1,0 +1,16 @@
+/*  chrome: everything around the current screen: the status bar, the
+    title, the message line, the key bar, the help overlay and the notice
+    shown when the terminal is too small. */
+#ifndef BO_CHROME_H
+#define BO_CHROME_H
+
+#include "app.h"
+
+/* The smallest terminal the client draws in. */
+#define CHROME_MIN_ROWS 20
+#define CHROME_MIN_COLS 60
+
+/* Draws the whole frame for the app's current state. */
+void chrome_draw(const app_t *app);
+
+#endif
