@@ -39,7 +39,7 @@ TUI_SRC    = tui/app.c tui/screen.c tui/screen_signin.c tui/screen_queue.c \
 MIGRATIONS  = $(sort $(wildcard db/migrations/*.sql))
 SERVER_TESTS = test_time test_codec test_options test_store test_queue test_booking \
                test_dispatch test_scheduler
-TUI_TESTS    = test_format test_text
+TUI_TESTS    = test_format test_text test_app
 UNIT_TESTS   = $(SERVER_TESTS) $(TUI_TESTS)
 
 objects = $(patsubst %.c,build/$(1)/%.o,$(2))

@@ -183,13 +183,32 @@ static void s_update_session(app_t *self, bo_op_t op, bo_status_t status, const 
     }
 }
 
+/* The token stopped being usable. On a screen that needs it the person
+   goes back to the line; elsewhere (wallet, tickets) they are only told,
+   so a late reply never pulls them out of what they are doing. */
+static void s_token_gone(app_t *self)
+{
+    if (s_top(self)->needs_token) {
+        app_token_lost(self, "Your turn has ended; you are back in line.");
+        return;
+    }
+    self->has_token = false;
+    self->token_status = BO_TOKEN_EXPIRED_STATE;
+    if (app_screen(self) == SCREEN_QUEUE) {
+        app_replace_all(self, SCREEN_QUEUE); /* enters the line again */
+        app_say(self, true, "Your place in line was lost; joining the line again.");
+    } else
+        app_say(self, true, "Your turn has ended; go back (q) to get in line again.");
+}
+
 /* Replies every screen answers the same way. Returns true if handled. */
-static bool s_common_error(app_t *self, bo_op_t op, bo_status_t status, const char *message)
+static bool s_common_error(app_t *self, bo_op_t op, bo_status_t status)
 {
     const bo_op_entry_t *entry = bo_op_entry(op);
-    if ((entry->flags & BO_OP_NEEDS_TOKEN) &&
-        (status == BO_TOKEN_EXPIRED || status == BO_TOKEN_INVALID || status == BO_TOKEN_WAITING)) {
-        app_token_lost(self, "Your turn has ended; you are back in line.");
+    bool token_error =
+        status == BO_TOKEN_EXPIRED || status == BO_TOKEN_INVALID || status == BO_TOKEN_WAITING;
+    if (token_error && ((entry->flags & BO_OP_NEEDS_TOKEN) || op == BO_OP_QUEUE_STATUS)) {
+        s_token_gone(self);
         return true;
     }
     /* Without a token, NOT_FOUND from these ops can only mean the user: the
@@ -198,6 +217,8 @@ static bool s_common_error(app_t *self, bo_op_t op, bo_status_t status, const ch
                       op == BO_OP_POINT_CHARGE || op == BO_OP_POINT_HISTORY ||
                       op == BO_OP_RESERVATION_LIST;
     if (status == BO_NOT_FOUND && about_user && app_screen(self) != SCREEN_SIGNIN) {
+        if (self->user_id == 0)
+            return true; /* already explained, by an earlier reply */
         int64_t unknown = self->user_id;
         self->user_id = 0;
         app_replace_all(self, SCREEN_SIGNIN);
@@ -205,7 +226,6 @@ static bool s_common_error(app_t *self, bo_op_t op, bo_status_t status, const ch
                 (long long)unknown);
         return true;
     }
-    (void)message;
     return false;
 }
 
@@ -225,16 +245,25 @@ void app_reply(app_t *self, const char *text, size_t size, int64_t now)
     const char *message;
     json_t *reply = codec_parse_reply(text, size, &status, &message);
     if (!reply) {
-        app_say(self, true, "The server sent a reply this client cannot read.");
-        return;
+        /* Treated as a failed request, so the screen that waits for it
+           stops waiting. */
+        reply = json_object();
+        status = BO_INTERNAL;
+        message = "The server sent a reply this client cannot read.";
     }
+    bo_token_status_t was = self->token_status;
+    bool had_token = self->has_token;
     s_update_session(self, head.op, status, reply);
-    if (!s_common_error(self, head.op, status, message)) {
-        if (status != BO_OK)
+    bool for_this_screen = head.screen == app_screen(self) && head.generation == self->generation;
+    if (!s_common_error(self, head.op, status)) {
+        /* A reply for a screen already left updates the session only. */
+        if (status != BO_OK && for_this_screen)
             app_say(self, true, "%s", message);
         const screen_t *screen = s_top(self);
-        if (head.screen == app_screen(self) && head.generation == self->generation && screen->reply)
+        if (for_this_screen && screen->reply)
             screen->reply(self, head.op, status, message, reply);
+        else if (had_token && was == BO_TOKEN_WAIT && self->token_status == BO_TOKEN_ACTIVE)
+            app_say(self, false, "It's your turn! Go back (q) to the waiting room to start.");
     }
     json_decref(reply);
 }
@@ -250,6 +279,13 @@ void app_tick(app_t *self, int64_t now)
             app_token_lost(self, "Your time to book ran out; you are back in line.");
             return;
         }
+    }
+    /* A waiter keeps their place by asking, whichever screen is up. */
+    if (self->has_token && self->token_status == BO_TOKEN_WAIT &&
+        now - self->queue.last_poll >= APP_QUEUE_POLL_MS &&
+        !app_is_pending(self, BO_OP_QUEUE_STATUS) && !app_is_pending(self, BO_OP_QUEUE_ENTER)) {
+        self->queue.last_poll = now;
+        app_send(self, BO_OP_QUEUE_STATUS, json_object(), true);
     }
     const screen_t *screen = s_top(self);
     if (screen->tick)

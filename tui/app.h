@@ -52,6 +52,8 @@ typedef enum {
 /* How often a screen that watches something asks again. */
 #define APP_QUEUE_POLL_MS 1000
 #define APP_SEATS_POLL_MS 2000
+/* How long before a failed request that a screen depends on is tried again. */
+#define APP_RETRY_MS 2000
 
 typedef struct {
     int64_t concert_id;

@@ -134,6 +134,7 @@ static void s_draw(const app_t *app, const area_t *area)
 const screen_t screen_pay = {
     .title = "Payment",
     .keys = "",
+    .needs_token = true,
     .key = s_key,
     .reply = s_reply,
     .draw = s_draw,

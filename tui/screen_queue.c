@@ -13,6 +13,7 @@ static void s_enter(app_t *app)
     app->queue.entered = false;
     app->queue.first_position = 0;
     app->queue.position = 0;
+    app->queue.last_poll = app->now;
     app_send(app, BO_OP_QUEUE_ENTER, json_object(), false);
 }
 
@@ -49,14 +50,15 @@ static void s_reply(app_t *app, bo_op_t op, bo_status_t status, const char *mess
         app->queue.first_position = state.position;
 }
 
+/* Polling while waiting is the app's (app_tick), so it goes on under the
+   wallet too. Here only a failed entry is retried. */
 static void s_tick(app_t *app)
 {
-    if (!app->queue.entered || app_is_pending(app, BO_OP_QUEUE_STATUS) ||
-        app_is_pending(app, BO_OP_QUEUE_ENTER) ||
-        app->now - app->queue.last_poll < APP_QUEUE_POLL_MS)
+    if (app->queue.entered || app_is_pending(app, BO_OP_QUEUE_ENTER) ||
+        app->now - app->queue.last_poll < APP_RETRY_MS)
         return;
     app->queue.last_poll = app->now;
-    app_send(app, BO_OP_QUEUE_STATUS, json_object(), true);
+    app_send(app, BO_OP_QUEUE_ENTER, json_object(), false);
 }
 
 static bool s_key(app_t *app, int key)

@@ -21,6 +21,8 @@ static void s_enter(app_t *app)
 /* A demo user might not exist on this server: ask before signing in. */
 static void s_choose_demo(app_t *app, int64_t user_id)
 {
+    if (app->signin.checking_user && app_is_pending(app, BO_OP_POINT_BALANCE))
+        return; /* one check at a time */
     app->signin.checking_user = user_id;
     app_send(app, BO_OP_POINT_BALANCE, json_pack("{s:I}", "user_id", (json_int_t)user_id), false);
     app_say(app, false, "Checking user %lld…", (long long)user_id);
@@ -37,6 +39,8 @@ static bool s_type_name(app_t *app, int key)
             app_say(app, true, "Type a name first, or Esc to go back.");
             return true;
         }
+        if (app_is_pending(app, BO_OP_USER_CREATE))
+            return true; /* one user per Enter, however impatient */
         app_send(app, BO_OP_USER_CREATE, json_pack("{s:s}", "name", app->signin.name), false);
         app_say(app, false, "Creating %s…", app->signin.name);
     } else if (screen_is_printable(key)) {
@@ -80,6 +84,8 @@ static void s_reply(app_t *app, bo_op_t op, bo_status_t status, const char *mess
     else if (op == BO_OP_POINT_BALANCE && status == BO_NOT_FOUND)
         app_say(app, true, "This server has no user %lld; create a new user instead.",
                 (long long)app->signin.checking_user);
+    if (op == BO_OP_POINT_BALANCE)
+        app->signin.checking_user = 0;
     else if (op == BO_OP_USER_CREATE && status == BO_OK)
         app_sign_in(app, json_integer_value(json_object_get(reply, "user_id")));
 }
