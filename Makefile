@@ -49,7 +49,7 @@ ASAN_SERVER_OBJ    = $(call objects,asan,$(SHARED_SRC) $(SERVER_SRC))
 RELEASE_TUI_OBJ    = $(call objects,release,$(SHARED_SRC) $(TUI_SRC))
 ASAN_TUI_OBJ       = $(call objects,asan,$(SHARED_SRC) $(TUI_SRC))
 
-.PHONY: all asan deps run test check unit integration clean install uninstall format
+.PHONY: all asan deps run test check unit integration e2e clean install uninstall format
 
 all: build/release/boxofficed build/release/boxoffice
 
@@ -92,8 +92,8 @@ $(addprefix build/asan/tests/,$(TUI_TESTS)): build/asan/tests/%: build/asan/test
 deps:
 	@sh tools/deps.sh
 
-# The demo: a database with demo data, the daemon on loopback, and (once
-# the client exists) the client; the daemon stops when you leave.
+# The demo: a database with demo data, the daemon on loopback, and the
+# client; the daemon stops when you leave the client.
 run: deps
 	$(MAKE) all
 	sh tools/run-demo.sh build/release
@@ -104,6 +104,7 @@ test: deps
 check: all asan
 	$(MAKE) unit
 	$(MAKE) integration
+	$(MAKE) e2e
 
 unit: asan
 	@for test in $(UNIT_TESTS); do \
@@ -116,6 +117,13 @@ unit: asan
 integration: all asan
 	BOXOFFICED=build/asan/boxofficed $(PYTHON) -m unittest discover -s tests/integration -p 'test_*.py'
 	BOXOFFICED=build/release/boxofficed $(PYTHON) -m unittest discover -s tests/integration -p 'test_*.py'
+
+# The client in a real terminal (tmux), against real daemons.
+e2e: all asan
+	BOXOFFICE=build/asan/boxoffice BOXOFFICED=build/asan/boxofficed \
+	    $(PYTHON) -m unittest discover -s tests/e2e -p 'test_*.py'
+	BOXOFFICE=build/release/boxoffice BOXOFFICED=build/release/boxofficed \
+	    $(PYTHON) -m unittest discover -s tests/e2e -p 'test_*.py'
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR)

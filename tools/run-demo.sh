@@ -19,10 +19,4 @@ if ! kill -0 "$daemon" 2>/dev/null; then
     exit 1
 fi
 
-if [ -x "$build/boxoffice" ]; then
-    "$build/boxoffice" --endpoint "$endpoint"
-else
-    echo "boxofficed is serving $endpoint with demo data ($state/demo.db)."
-    echo "The terminal client is not built yet; press Ctrl-C to stop the daemon."
-    wait "$daemon"
-fi
+"$build/boxoffice" --endpoint "$endpoint"

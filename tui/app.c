@@ -232,7 +232,7 @@ static bool s_common_error(app_t *self, bo_op_t op, bo_status_t status)
 void app_reply(app_t *self, const char *text, size_t size, int64_t now)
 {
     self->now = now;
-    self->connected = true;
+    app_set_connected(self, true);
     if (self->pending_count == 0 || !self->head_sent)
         return;
     app_pending_t head = self->pending[0];
@@ -302,6 +302,7 @@ int64_t app_next_tick(const app_t *self)
 void app_set_connected(app_t *self, bool connected)
 {
     self->connected = connected;
+    self->link_lost = !connected;
 }
 
 void app_resize(app_t *self, int rows, int cols)

@@ -83,7 +83,8 @@ typedef enum { PAY_CONFIRM, PAY_SENDING, PAY_PAID, PAY_SHORT } pay_stage_t;
 typedef struct app_t {
     int64_t now;
     int rows, cols; /* terminal size, for screens' layout */
-    bool connected;
+    bool connected; /* the server answered the last request */
+    bool link_lost; /* a request timed out since the last answer */
     bool quit;
     bool help_visible;
     char message[APP_MESSAGE_MAX];
@@ -178,6 +179,8 @@ void app_key(app_t *self, int key, int64_t now);
 void app_mouse(app_t *self, int row, int col, int64_t now);
 void app_reply(app_t *self, const char *text, size_t size, int64_t now);
 void app_tick(app_t *self, int64_t now);
+/* The transport's view: false after a request timed out, true when
+   anything (even a heartbeat) was answered. Replies also count as true. */
 void app_set_connected(app_t *self, bool connected);
 void app_resize(app_t *self, int rows, int cols);
 

@@ -10,6 +10,16 @@
 #include "screen.h"
 #include "text.h"
 
+/* "●" when the server answers, "○" while it does not (yet). */
+static const char *s_connection(const app_t *app)
+{
+    if (app->connected)
+        return " ● connected ";
+    return app->link_lost ? " ○ reconnecting… " : " ○ connecting… ";
+}
+
+/* The status bar drops its least useful parts first when narrow: the
+   program's name, then the user; the countdown always stays. */
 static void s_status_bar(const app_t *app)
 {
     char user[48] = "not signed in", balance[FORMAT_TEXT_MAX] = "", token[96],
@@ -25,13 +35,18 @@ static void s_status_bar(const app_t *app)
         snprintf(token, sizeof token, "in line: %lld", (long long)app->queue.position);
     else
         snprintf(token, sizeof token, "not in line");
+    const char *connection = s_connection(app);
+    int room = app->cols - text_width(connection);
     char bar[512];
-    snprintf(bar, sizeof bar, " boxoffice │ %s │ %s%s%s", user, balance, balance[0] ? " │ " : "",
-             token);
-    const char *connection = app->connected ? "● connected " : "○ reconnecting… ";
-    int connection_width = text_width(connection);
-    draw_text(0, 0, app->cols - connection_width, STYLE_BAR, bar);
-    draw_text(0, app->cols - connection_width, connection_width, STYLE_BAR, connection);
+    for (int drop = 0; drop < 3; drop++) {
+        snprintf(bar, sizeof bar, " %s%s%s%s%s%s", drop < 1 ? "boxoffice │ " : "",
+                 drop < 2 ? user : "", drop < 2 ? " │ " : "", balance, balance[0] ? " │ " : "",
+                 token);
+        if (text_width(bar) <= room)
+            break;
+    }
+    draw_text(0, 0, room, STYLE_BAR, bar);
+    draw_text(0, room, app->cols - room, STYLE_BAR, connection);
 }
 
 static void s_key_bar(const app_t *app, const screen_t *screen)
@@ -75,15 +90,12 @@ static void s_help_overlay(const app_t *app)
 
 static void s_too_small(const app_t *app)
 {
-    char notice[128];
-    snprintf(notice, sizeof notice, "Please make the window larger: at least %dx%d (now %dx%d).",
-             CHROME_MIN_COLS, CHROME_MIN_ROWS, app->cols, app->rows);
-    int row = app->rows / 2;
-    for (int line = 0; line < app->rows; line++)
-        mvhline(line, 0, ' ', app->cols);
-    char fitted[512];
-    text_fit(notice, app->cols, false, fitted, sizeof fitted);
-    mvaddstr(row, 0, fitted);
+    char size[96];
+    snprintf(size, sizeof size, "(at least %dx%d; now %dx%d)", CHROME_MIN_COLS, CHROME_MIN_ROWS,
+             app->cols, app->rows);
+    int row = app->rows / 2 - 1;
+    draw_centered(row < 0 ? 0 : row, 0, app->cols, STYLE_TITLE, "Please make the window larger");
+    draw_centered(row + 1, 0, app->cols, STYLE_NORMAL, size);
 }
 
 void chrome_draw(const app_t *app)

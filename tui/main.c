@@ -168,40 +168,63 @@ static bool s_read_keys(app_t *app, int64_t now)
     return keys > 0 || errno == EINTR;
 }
 
+/* With nothing to ask, the client still pings now and then, so the status
+   bar tells the truth about the server even on a quiet screen. */
+#define HEARTBEAT_MS 2000
+static const char s_heartbeat[] = "{\"op\":\"server.ping\",\"request_id\":\"heartbeat\"}";
+
 static void s_run(app_t *app, net_t *net)
 {
     int idle_wakeups = 0;
+    int64_t last_answer = 0;
+    bool pinging = false;
     while (!app->quit && !s_stop) {
         int64_t now = bo_now_ms();
         const char *outgoing = net_busy(net) ? NULL : app_outgoing(app);
-        if (outgoing)
+        if (outgoing) {
             net_send(net, outgoing, now);
+        } else if (!net_busy(net) && now - last_answer >= HEARTBEAT_MS) {
+            net_send(net, s_heartbeat, now);
+            pinging = true;
+        }
         chrome_draw(app);
         refresh();
 
         int64_t wake = app_next_tick(app);
         if (net_deadline(net) < wake)
             wake = net_deadline(net);
+        if (!net_busy(net) && last_answer + HEARTBEAT_MS < wake)
+            wake = last_answer + HEARTBEAT_MS;
         long timeout = wake <= now ? 0 : (long)(wake - now);
         zmq_pollitem_t items[] = {{net_socket(net), 0, ZMQ_POLLIN, 0},
                                   {NULL, STDIN_FILENO, ZMQ_POLLIN, 0}};
         errno = 0;
         int ready = zmq_poll(items, 2, timeout);
+        bool interrupted = ready < 0 && errno == EINTR;
         now = bo_now_ms();
         if (ready > 0 && (items[0].revents & ZMQ_POLLIN)) {
             size_t size = 0;
             char *reply = net_receive(net, &size);
-            if (reply)
-                app_reply(app, reply, size, now);
+            if (reply) {
+                last_answer = now;
+                if (pinging)
+                    app_set_connected(app, true);
+                else
+                    app_reply(app, reply, size, now);
+                pinging = false;
+            }
             free(reply);
         }
-        if (ready > 0 && (items[1].revents & (ZMQ_POLLIN | ZMQ_POLLERR))) {
+        /* A resize arrives as SIGWINCH, which interrupts the poll; ncurses
+           reports it as KEY_RESIZE on the next read. */
+        if (interrupted || (ready > 0 && (items[1].revents & (ZMQ_POLLIN | ZMQ_POLLERR)))) {
             /* A hung-up terminal polls readable forever with nothing to read. */
-            idle_wakeups = s_read_keys(app, now) ? 0 : idle_wakeups + 1;
+            idle_wakeups = s_read_keys(app, now) || interrupted ? 0 : idle_wakeups + 1;
             if (idle_wakeups > 100)
                 break;
         }
-        app_set_connected(app, net_check(net, now));
+        if (!net_check(net, now))
+            app_set_connected(app, false);
         app_tick(app, now);
     }
 }

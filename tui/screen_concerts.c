@@ -75,7 +75,9 @@ static void s_draw(const app_t *app, const area_t *area)
         snprintf(title, sizeof title, "%s %s", here ? ">" : " ", item->title);
         int row = area->top + 1 + i - first;
         style_t style = here ? STYLE_CURSOR : STYLE_NORMAL;
-        draw_text(row, col, title_width, style, title);
+        /* One cell stays blank between the columns. */
+        draw_text(row, col, title_width - 1, style, title);
+        draw_text(row, col + title_width - 1, 1, style, " ");
         draw_text(row, col + title_width, width - title_width, style, item->performer);
     }
 }

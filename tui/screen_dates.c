@@ -72,7 +72,7 @@ static void s_draw(const app_t *app, const area_t *area)
         return;
     }
     draw_text(area->top + 2, col, width, STYLE_DIM,
-              "  Show                 From         Left  Booking closes");
+              "  Show                     From  Left  Booking closes");
     int visible = area->rows - 4;
     int first = screen_list_first(app->dates.cursor, app->dates.count, visible);
     for (int i = first; i < app->dates.count && i - first < visible; i++) {
@@ -80,7 +80,7 @@ static void s_draw(const app_t *app, const area_t *area)
         char when[FORMAT_TEXT_MAX], price[FORMAT_TEXT_MAX], closes[FORMAT_TEXT_MAX];
         bool here = i == app->dates.cursor;
         draw_line(area->top + 3 + i - first, col, width, here ? STYLE_CURSOR : STYLE_NORMAL,
-                  "%s %-20s %12s  %4lld  %s", here ? ">" : " ",
+                  "%s %-16s %12s  %4lld  %s", here ? ">" : " ",
                   format_show_time(show->show_time, when), format_points(show->price, price),
                   (long long)show->left_tickets, format_local_time(show->reservation_end, closes));
     }
