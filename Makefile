@@ -51,7 +51,7 @@ ASAN_TUI_OBJ       = $(call objects,asan,$(SHARED_SRC) $(TUI_SRC))
 
 .PHONY: all asan deps run test check unit integration e2e clean install uninstall format
 
-all: build/release/boxofficed build/release/boxoffice
+all: build/release/boxofficed build/release/boxoffice build/release/boxoffice-call
 
 asan: build/asan/boxofficed build/asan/boxoffice $(addprefix build/asan/tests/,$(UNIT_TESTS))
 
@@ -78,6 +78,10 @@ build/release/boxoffice: $(RELEASE_TUI_OBJ) build/release/tui/main.o
 
 build/asan/boxoffice: $(ASAN_TUI_OBJ) build/asan/tui/main.o
 	$(CC) $(ASAN_FLAGS) $(LDFLAGS) $^ $(TUI_LIBS) -o $@
+
+build/release/boxoffice-call: build/release/cli/boxoffice-call.o build/release/shared/protocol.o \
+		build/release/shared/bo_time.o
+	$(CC) $(RELEASE_FLAGS) $(LDFLAGS) $^ -lczmq -lzmq -ljansson -o $@
 
 $(addprefix build/asan/tests/,$(SERVER_TESTS)): build/asan/tests/%: build/asan/tests/unit/%.o \
 		$(ASAN_SERVER_OBJ)
