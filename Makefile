@@ -11,6 +11,13 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 BINDIR   = $(PREFIX)/bin
 SBINDIR  = $(PREFIX)/sbin
+MANDIR   = $(PREFIX)/share/man
+DOCDIR   = $(PREFIX)/share/doc/boxoffice
+UNITDIR  = $(PREFIX)/lib/systemd/system
+# /usr installs configure in /etc; other prefixes keep it under themselves.
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+MAN_PAGES = man/boxoffice.1 man/boxoffice-call.1 man/boxoffice.conf.5 \
+            man/boxoffice-protocol.7 man/boxofficed.8
 PYTHON   = /usr/bin/python3
 
 CC      ?= cc
@@ -129,17 +136,41 @@ e2e: all asan
 	BOXOFFICE=build/release/boxoffice BOXOFFICED=build/release/boxofficed \
 	    $(PYTHON) -m unittest discover -s tests/e2e -p 'test_*.py'
 
+# Binaries, man pages, the examples, a systemd unit, and the config file
+# (only if there is none yet: an administrator's edits are never replaced).
 install: all
-	install -d $(DESTDIR)$(SBINDIR)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(SYSCONFDIR)/boxoffice
 	install -m 755 build/release/boxofficed $(DESTDIR)$(SBINDIR)/boxofficed
-	install -d $(DESTDIR)$(BINDIR)
-	install -m 755 build/release/boxoffice $(DESTDIR)$(BINDIR)/boxoffice
+	install -m 755 build/release/boxoffice build/release/boxoffice-call $(DESTDIR)$(BINDIR)/
+	for page in $(MAN_PAGES); do \
+	    section=$${page##*.}; \
+	    install -d $(DESTDIR)$(MANDIR)/man$$section; \
+	    install -m 644 $$page $(DESTDIR)$(MANDIR)/man$$section/; \
+	done
+	install -m 644 etc/boxofficed.conf.example README.md $(DESTDIR)$(DOCDIR)/
+	install -m 755 examples/buy_ticket.py examples/buy_ticket.sh $(DESTDIR)$(DOCDIR)/examples/
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    etc/boxofficed.service.in > $(DESTDIR)$(UNITDIR)/boxofficed.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/boxofficed.service
+	[ -e $(DESTDIR)$(SYSCONFDIR)/boxoffice/boxofficed.conf ] || \
+	    install -m 644 etc/boxofficed.conf.example $(DESTDIR)$(SYSCONFDIR)/boxoffice/boxofficed.conf
 
+# Removes what install put there; the config file only if it is unchanged.
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/boxofficed $(DESTDIR)$(BINDIR)/boxoffice
+	rm -f $(DESTDIR)$(SBINDIR)/boxofficed $(DESTDIR)$(BINDIR)/boxoffice \
+	    $(DESTDIR)$(BINDIR)/boxoffice-call $(DESTDIR)$(UNITDIR)/boxofficed.service
+	for page in $(MAN_PAGES); do \
+	    rm -f $(DESTDIR)$(MANDIR)/man$${page##*.}/$${page#man/}; \
+	done
+	rm -rf $(DESTDIR)$(DOCDIR)
+	if cmp -s etc/boxofficed.conf.example $(DESTDIR)$(SYSCONFDIR)/boxoffice/boxofficed.conf; then \
+	    rm -f $(DESTDIR)$(SYSCONFDIR)/boxoffice/boxofficed.conf; \
+	    rmdir $(DESTDIR)$(SYSCONFDIR)/boxoffice 2>/dev/null || true; \
+	fi
 
 format:
-	clang-format -i shared/*.[ch] server/*.[ch] tui/*.[ch] tests/unit/*.[ch]
+	clang-format -i shared/*.[ch] server/*.[ch] tui/*.[ch] cli/*.c tests/unit/*.[ch]
 
 clean:
 	rm -rf build

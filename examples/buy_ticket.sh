@@ -23,7 +23,8 @@ seat=$(call -f free "{\"op\":\"concert.seats\",\"user_id\":$user,\"token\":\"$to
     sed 's/^\[\([0-9]*\).*/\1/')
 [ -n "$seat" ] || { echo "show $schedule has no free seat" >&2; exit 1; }
 
-hold=$(call "{\"op\":\"seat.reserve\",\"user_id\":$user,\"token\":\"$token\",\"schedule_id\":$schedule,\"seat_number\":$seat}")
+hold=$(call "{\"op\":\"seat.reserve\",\"user_id\":$user,\"token\":\"$token\",\"schedule_id\":$schedule,\"seat_number\":$seat}") ||
+    { echo "cannot hold seat $seat: $hold" >&2; exit 1; }
 reservation=$(echo "$hold" | sed 's/.*"reservation_id":\([0-9]*\).*/\1/')
 price=$(echo "$hold" | sed 's/.*"price":\([0-9]*\).*/\1/')
 echo "holding seat $seat (reservation $reservation) for $price points"

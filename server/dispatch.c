@@ -45,16 +45,20 @@ char *dispatch_reject(const char *message)
     return s_error_text(BO_BAD_REQUEST, message, NULL);
 }
 
-/* Which outcomes a retry must see again. A malformed request changed
-   nothing and would be malformed again; INTERNAL and CONFLICT are
-   transient, so a retry should really run. */
-static bool s_keeps_reply(bo_status_t status)
+/* Which outcomes a retry must see again: those of the op itself. A
+   malformed request changed nothing and would be malformed again;
+   INTERNAL and CONFLICT are transient, so a retry should really run; and
+   the shared checks (unknown user, the token gate) may pass next time, as
+   when a waiting token is admitted. */
+static bool s_keeps_reply(bo_status_t status, bool handled)
 {
-    return status != BO_BAD_REQUEST && status != BO_INTERNAL && status != BO_CONFLICT;
+    return handled && status != BO_BAD_REQUEST && status != BO_INTERNAL && status != BO_CONFLICT;
 }
 
-/* The checks every op shares, then its handler. */
-static bo_status_t s_run(op_context_t *ctx, const bo_request_t *request, json_t *reply)
+/* The checks every op shares, then its handler; *handled says whether the
+   handler ran. */
+static bo_status_t s_run(op_context_t *ctx, const bo_request_t *request, json_t *reply,
+                         bool *handled)
 {
     const bo_op_entry_t *entry = request->entry;
     bo_status_t status;
@@ -70,6 +74,7 @@ static bo_status_t s_run(op_context_t *ctx, const bo_request_t *request, json_t 
         if (status != BO_OK)
             return status;
     }
+    *handled = true;
     return op_handler(entry->op)(ctx, request, reply);
 }
 
@@ -106,9 +111,10 @@ static char *s_execute(dispatch_t *self, const bo_request_t *request, int64_t no
     op_context_t ctx = {
         .store = self->store, .policy = self->policy, .now = now, .started_ms = self->started_ms};
     json_t *reply = codec_reply_ok(request->request_id);
+    bool handled = false;
     bo_status_t status = store_savepoint(self->store);
     if (status == BO_OK)
-        status = s_run(&ctx, request, reply);
+        status = s_run(&ctx, request, reply, &handled);
     char *text;
     if (status == BO_OK) {
         text = codec_dump(reply);
@@ -118,7 +124,7 @@ static char *s_execute(dispatch_t *self, const bo_request_t *request, int64_t no
     json_decref(reply);
     if (!text) {
         status = BO_INTERNAL;
-    } else if (idempotent && s_keeps_reply(status) &&
+    } else if (idempotent && s_keeps_reply(status, handled) &&
                store_reply_save(self->store, request->user_id, request->request_id, fingerprint,
                                 text, now) != BO_OK) {
         status = BO_INTERNAL;
@@ -126,12 +132,12 @@ static char *s_execute(dispatch_t *self, const bo_request_t *request, int64_t no
         text = NULL;
     }
     free(fingerprint);
+    if (status != BO_INTERNAL && store_release(self->store) != BO_OK)
+        status = BO_INTERNAL;
     if (status == BO_INTERNAL) {
         store_rollback_to(self->store);
         free(text);
         text = s_error_text(BO_INTERNAL, NULL, request->request_id);
-    } else if (store_release(self->store) != BO_OK) {
-        status = BO_INTERNAL;
     }
     *outcome = status;
     return text;

@@ -195,8 +195,7 @@ server_t *server_new(const char *endpoint, store_t *store, const store_policy_t 
     zsock_set_rcvhwm(self->router, SOCKET_HWM);
     zsock_set_linger(self->router, LINGER_MS);
     if (s_ipc_endpoint_in_use(endpoint)) {
-        snprintf(error, error_size, "cannot bind %s: another process is listening there",
-                 endpoint);
+        snprintf(error, error_size, "cannot bind %s: another process is listening there", endpoint);
         server_destroy(&self);
         return NULL;
     }

@@ -63,8 +63,11 @@ static const char SQL_TOKEN_INSERT[] =
     " updated_at) VALUES (?1, ?2, 'wait', ?3, NULL, ?4, ?4, ?4)";
 static const char SQL_TOKEN_TOUCH[] =
     "UPDATE queue_tokens SET last_seen_at = ?2 WHERE id = ?1 AND last_seen_at < ?3";
-static const char SQL_TOKEN_END[] = "UPDATE queue_tokens SET status = 'expired', updated_at = ?2"
-                                    " WHERE id = ?1 AND status = 'active'";
+/* An ended token's expires_at becomes the moment it ended, so no client
+   sees an expired token with an expiry still ahead. */
+static const char SQL_TOKEN_END[] =
+    "UPDATE queue_tokens SET status = 'expired', updated_at = ?2,"
+    " expires_at = MIN(expires_at, ?2) WHERE id = ?1 AND status = 'active'";
 static const char SQL_TOKENS_EXPIRE_DUE[] =
     "UPDATE queue_tokens SET status = 'expired', updated_at = ?1"
     " WHERE status = 'active' AND expires_at <= ?1";

@@ -5,7 +5,7 @@
 set -eu
 
 packages="gcc make libc6-dev libzmq3-dev libczmq-dev libsqlite3-dev libjansson-dev
-libcmocka-dev libncurses-dev python3 python3-zmq tmux"
+libcmocka-dev libncurses-dev python3 python3-zmq tmux mandoc"
 
 missing=""
 for package in $packages; do

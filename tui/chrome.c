@@ -63,7 +63,7 @@ static const char *const s_help[] = {
     "  ?            this help (any key closes it)",
     "  q, Esc       back; on the first screen, quit",
     "  Q, Ctrl-C    quit at once",
-    "  Enter        choose, hold the seat, confirm",
+    "  Enter        choose, hold the seat, confirm (Space also holds)",
     "  ↑ ↓ ← →      move (also h j k l; Home/End, PgUp/PgDn in lists)",
     "  mouse        click a seat to select it, click again to hold it",
     "  w            wallet: balance, charge points, recent activity",

@@ -179,6 +179,17 @@ static void s_click(app_t *app, int row, int col)
         app->seats.cursor = index;
 }
 
+/* The cheaper tier is drawn plain; dearer seats stand out, whichever rows
+   they are in. */
+static int64_t s_lowest_price(const app_t *app)
+{
+    int64_t lowest = app->seats.seats[0].price;
+    for (int i = 1; i < app->seats.count; i++)
+        if (app->seats.seats[i].price < lowest)
+            lowest = app->seats.seats[i].price;
+    return lowest;
+}
+
 static void s_draw_cell(const app_t *app, int index, int row, int col)
 {
     const bo_seat_t *seat = &app->seats.seats[index];
@@ -188,7 +199,7 @@ static void s_draw_cell(const app_t *app, int index, int row, int col)
        [××] sold; the cursor's brackets turn to arrows. */
     if (seat->status == BO_SEAT_FREE) {
         snprintf(cell, sizeof cell, "[%02lld]", (long long)seat->number);
-        style = index < 2 * SEATS_PER_ROW ? STYLE_SEAT_FREE_FRONT : STYLE_SEAT_FREE;
+        style = seat->price > s_lowest_price(app) ? STYLE_SEAT_FREE_FRONT : STYLE_SEAT_FREE;
     } else if (seat->status == BO_SEAT_HELD) {
         snprintf(cell, sizeof cell, "[··]");
         style = STYLE_SEAT_HELD;

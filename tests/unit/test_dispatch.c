@@ -226,6 +226,10 @@ static void test_the_whole_journey(void **state)
                    (long long)user, token);
     s_assert_ok(reply);
     assert_string_equal(s_string(reply, "status"), "expired");
+    /* An ended token shows no expiry still to come. */
+    int64_t expires_at = 0;
+    assert_true(codec_parse_time(reply, "expires_at", &expires_at));
+    assert_true(expires_at > 0 && expires_at <= T0);
 }
 
 static void test_reserving_by_concert_and_date(void **state)
@@ -329,6 +333,35 @@ static void test_a_paid_retry_outlives_the_token(void **state)
     assert_int_equal(json_array_size(json_object_get(reply, "entries")), 2);
 }
 
+/* The gate's answers are not the op's own: a write retried once the token
+   is admitted really runs, and is not answered TOKEN_WAITING again. */
+static void test_a_gate_refusal_is_not_remembered(void **state)
+{
+    dispatch_fixture_t *fixture = *state;
+    char token[64];
+    s_enter(fixture, s_new_user(fixture), token);
+    s_enter(fixture, s_new_user(fixture), token);
+    int64_t waiter = s_new_user(fixture);
+    json_t *reply = s_call(fixture, "{\"op\":\"queue.enter\",\"user_id\":%lld}", (long long)waiter);
+    assert_string_equal(s_string(reply, "status"), "wait");
+    snprintf(token, sizeof token, "%s", s_string(reply, "token"));
+    const char *reserve = "{\"op\":\"seat.reserve\",\"user_id\":%lld,\"token\":\"%s\","
+                          "\"schedule_id\":1,\"seat_number\":20,\"request_id\":\"early\"}";
+    s_assert_error(s_call(fixture, reserve, (long long)waiter, token), "TOKEN_WAITING");
+    /* The next interval admits the waiter (max_active 3). */
+    int64_t admitted = 0;
+    assert_int_equal(store_begin(fixture->store), BO_OK);
+    assert_int_equal(store_admit(fixture->store, T0 + 1000, &fixture->policy, &admitted), BO_OK);
+    assert_int_equal(store_commit(fixture->store), BO_OK);
+    assert_int_equal(admitted, 1);
+    s_assert_ok(s_call_at(fixture, T0 + 1000, reserve, (long long)waiter, token));
+    /* Its success, however, is remembered. */
+    char *original = strdup(fixture->last_text);
+    s_assert_ok(s_call_at(fixture, T0 + 2000, reserve, (long long)waiter, token));
+    assert_string_equal(fixture->last_text, original);
+    free(original);
+}
+
 static void test_user_create_retries_by_request_id(void **state)
 {
     dispatch_fixture_t *fixture = *state;
@@ -411,6 +444,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_malformed_request_is_not_remembered, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_a_paid_retry_outlives_the_token, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_a_gate_refusal_is_not_remembered, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_user_create_retries_by_request_id, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_a_batch_isolates_its_requests, s_setup, s_teardown),
