@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -119,8 +120,22 @@ static bo_status_t s_seed(store_t *store)
     return status;
 }
 
+/* Every connected client is a file descriptor: a ticket rush means
+   thousands. The soft limit (often 1024) is raised to what the system
+   allows this process. */
+static void s_raise_file_limit(void)
+{
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max)
+        return;
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0)
+        log_warning("cannot raise the open-file limit; fewer clients can connect");
+}
+
 static int s_serve(const options_t *options)
 {
+    s_raise_file_limit();
     store_options_t store_options = {.durable = true, .busy_timeout_ms = 5000};
     store_policy_t policy;
     s_policy_from(options, &policy);
