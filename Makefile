@@ -56,7 +56,8 @@ ASAN_SERVER_OBJ    = $(call objects,asan,$(SHARED_SRC) $(SERVER_SRC))
 RELEASE_TUI_OBJ    = $(call objects,release,$(SHARED_SRC) $(TUI_SRC))
 ASAN_TUI_OBJ       = $(call objects,asan,$(SHARED_SRC) $(TUI_SRC))
 
-.PHONY: all asan deps run test check unit integration e2e clean install uninstall format
+.PHONY: all asan deps run test check unit integration e2e bench soak clean install uninstall \
+        format
 
 all: build/release/boxofficed build/release/boxoffice build/release/boxoffice-call
 
@@ -99,6 +100,23 @@ $(addprefix build/asan/tests/,$(TUI_TESTS)): build/asan/tests/%: build/asan/test
 		$(ASAN_TUI_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_FLAGS) $(LDFLAGS) $^ $(TUI_LIBS) $(TEST_LIBS) -o $@
+
+BENCH_SRC = bench/main.c bench/load.c bench/baseline.c bench/fixture.c bench/daemon.c \
+            bench/stats.c
+build/release/boxoffice-bench: $(call objects,release,$(BENCH_SRC))
+	$(CC) $(RELEASE_FLAGS) $(LDFLAGS) $^ -lczmq -lzmq -lsqlite3 -lpthread -o $@
+
+# Figures against same-run baselines (BENCH_SECONDS a phase, default 5;
+# BENCH_CLIENTS, default 64); a table on stdout, CSV in build/bench/.
+bench: all build/release/boxoffice-bench
+	@mkdir -p build/bench
+	build/release/boxoffice-bench
+
+# Ten minutes (SOAK_SECONDS) of full load; the daemon's memory must stay flat.
+SOAK_SECONDS ?= 600
+soak: all build/release/boxoffice-bench
+	@mkdir -p build/bench
+	build/release/boxoffice-bench --soak $(SOAK_SECONDS) -o build/bench/soak.csv
 
 deps:
 	@sh tools/deps.sh

@@ -143,49 +143,78 @@ static char *s_execute(dispatch_t *self, const bo_request_t *request, int64_t no
     return text;
 }
 
-static char *s_handle(dispatch_t *self, const dispatch_frame_t *frame, int64_t now)
+/* A request decoded ahead of the batch's transaction. */
+typedef struct {
+    bo_request_t request;
+    bo_status_t status;
+    char message[BO_MESSAGE_MAX];
+} decoded_t;
+
+static char *s_handle(dispatch_t *self, decoded_t *decoded, int64_t now)
 {
     int64_t started = bo_monotonic_ms();
-    bo_request_t request;
-    char message[BO_MESSAGE_MAX];
-    bo_status_t status = codec_decode_request(frame->data, frame->size, &request, message);
+    bo_request_t *request = &decoded->request;
+    bo_status_t status = decoded->status;
     char *text;
     if (status == BO_OK)
-        text = s_execute(self, &request, now, &status);
+        text = s_execute(self, request, now, &status);
     else
-        text = s_error_text(status, message, request.request_id);
+        text = s_error_text(status, decoded->message, request->request_id);
     if (log_enabled(LOG_LEVEL_DEBUG))
         log_debug("%s user=%lld -> %s (%lld ms)",
-                  request.entry ? request.entry->name : "(undecoded)", (long long)request.user_id,
-                  bo_status_code(status), (long long)(bo_monotonic_ms() - started));
-    bo_request_clear(&request);
+                  request->entry ? request->entry->name : "(undecoded)",
+                  (long long)request->user_id, bo_status_code(status),
+                  (long long)(bo_monotonic_ms() - started));
     return text;
+}
+
+/* Every reply of the batch says INTERNAL: nothing of it is durable. */
+static void s_fail_all(char **replies, size_t count, const decoded_t *decoded, const char *why)
+{
+    for (size_t i = 0; i < count; i++) {
+        free(replies[i]);
+        replies[i] = s_error_text(BO_INTERNAL, why, decoded ? decoded[i].request.request_id : NULL);
+    }
 }
 
 bo_status_t dispatch_batch(dispatch_t *self, const dispatch_frame_t *requests, size_t count,
                            int64_t now, char **replies)
 {
-    bo_status_t status = store_begin(self->store);
-    if (status != BO_OK) {
-        for (size_t i = 0; i < count; i++)
-            replies[i] = s_error_text(BO_INTERNAL, "the database is busy; retry", NULL);
-        return status;
+    memset(replies, 0, count * sizeof *replies);
+    decoded_t *decoded = calloc(count, sizeof *decoded);
+    if (!decoded) {
+        s_fail_all(replies, count, NULL, "out of memory; retry");
+        return BO_INTERNAL;
     }
+    /* Decoding first tells whether the batch writes at all: a batch of
+       reads takes no write lock, so it never waits for another daemon's
+       writes nor makes one wait. */
+    bool writes = false;
     for (size_t i = 0; i < count; i++) {
-        /* Some SQLite errors (disk full, I/O) roll back the whole
-           transaction; the requests after it must not run outside one. */
-        if (store_in_transaction(self->store))
-            replies[i] = s_handle(self, &requests[i], now);
-        else
-            replies[i] = s_error_text(BO_INTERNAL, "the batch was rolled back; retry", NULL);
+        decoded[i].status = codec_decode_request(requests[i].data, requests[i].size,
+                                                 &decoded[i].request, decoded[i].message);
+        if (decoded[i].status == BO_OK && (decoded[i].request.entry->flags & BO_OP_WRITES))
+            writes = true;
     }
-    status = store_commit(self->store);
+    bo_status_t status = writes ? store_begin(self->store) : store_begin_read(self->store);
     if (status != BO_OK) {
-        /* Nothing of the batch is durable, so no reply may claim it is. */
+        s_fail_all(replies, count, decoded, "the database is busy; retry");
+    } else {
         for (size_t i = 0; i < count; i++) {
-            free(replies[i]);
-            replies[i] = s_error_text(BO_INTERNAL, "could not commit; nothing was applied", NULL);
+            /* Some SQLite errors (disk full, I/O) roll back the whole
+               transaction; the requests after it must not run outside one. */
+            if (store_in_transaction(self->store))
+                replies[i] = s_handle(self, &decoded[i], now);
+            else
+                replies[i] = s_error_text(BO_INTERNAL, "the batch was rolled back; retry",
+                                          decoded[i].request.request_id);
         }
+        status = store_commit(self->store);
+        if (status != BO_OK)
+            s_fail_all(replies, count, decoded, "could not commit; nothing was applied");
     }
+    for (size_t i = 0; i < count; i++)
+        bo_request_clear(&decoded[i].request);
+    free(decoded);
     return status;
 }

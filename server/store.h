@@ -67,6 +67,9 @@ void store_destroy(store_t **self_p);
 /* Transactions (see above). store_begin waits up to busy_timeout_ms for
    another process's write to finish. */
 bo_status_t store_begin(store_t *self);
+/* A transaction that only reads: it takes no write lock, so readers in
+   other processes are never kept waiting. */
+bo_status_t store_begin_read(store_t *self);
 bo_status_t store_commit(store_t *self);
 void store_rollback(store_t *self);
 /* False once an error has rolled the open transaction back. */
@@ -106,7 +109,8 @@ bo_status_t store_reply_save(store_t *self, int64_t user_id, const char *request
 bo_status_t store_queue_enter(store_t *self, int64_t user_id, const char *new_token, int64_t now,
                               const store_policy_t *policy, bo_queue_state_t *state);
 /* Where a token stands: TOKEN_INVALID if it is not this user's. Marks a
-   waiter as still present. */
+   waiter as still present, in memory until the next store_expire writes
+   the marks, so this is a read. */
 bo_status_t store_queue_status(store_t *self, int64_t user_id, const char *token, int64_t now,
                                const store_policy_t *policy, bo_queue_state_t *state);
 /* The gate: BO_OK only for this user's active, unexpired token. */
@@ -115,9 +119,10 @@ bo_status_t store_token_gate(store_t *self, int64_t user_id, const char *token, 
 bo_status_t store_queue_counts(store_t *self, int64_t *waiting, int64_t *active);
 
 /* Schedulers' work. store_admit activates the oldest waiters within this
-   interval's budget and max_active. store_expire ends tokens past expiry,
-   drops silent waiters, releases lapsed holds and purges old rows; each
-   step is bounded so one pass never stalls the server. */
+   interval's budget and max_active. store_expire first writes the "still
+   here" marks, then ends tokens past expiry, drops silent waiters,
+   releases lapsed holds and purges old rows; each step is bounded so one
+   pass never stalls the server. */
 bo_status_t store_admit(store_t *self, int64_t now, const store_policy_t *policy,
                         int64_t *admitted);
 bo_status_t store_expire(store_t *self, int64_t now, const store_policy_t *policy,

@@ -20,8 +20,6 @@
    waiting behind it; the next pass continues. */
 #define EXPIRE_BATCH 1000
 #define DAY_MS       (24LL * 60 * 60 * 1000)
-/* A waiter's "still here" mark is written at most this often. */
-#define LAST_SEEN_STEP_MS 1000
 
 typedef struct {
     int64_t next_seq;
@@ -61,8 +59,8 @@ static const char SQL_TOKEN_BY_ID[] =
 static const char SQL_TOKEN_INSERT[] =
     "INSERT INTO queue_tokens (token, user_id, status, seq, expires_at, last_seen_at, created_at,"
     " updated_at) VALUES (?1, ?2, 'wait', ?3, NULL, ?4, ?4, ?4)";
-static const char SQL_TOKEN_TOUCH[] =
-    "UPDATE queue_tokens SET last_seen_at = ?2 WHERE id = ?1 AND last_seen_at < ?3";
+static const char SQL_TOKEN_TOUCH[] = "UPDATE queue_tokens SET last_seen_at = MAX(last_seen_at, "
+                                      "?2) WHERE id = ?1 AND status = 'wait'";
 /* An ended token's expires_at becomes the moment it ended, so no client
    sees an expired token with an expiry still ahead. */
 static const char SQL_TOKEN_END[] =
@@ -242,18 +240,33 @@ static bo_status_t s_token_load(store_t *self, int64_t token_id, token_row_t *ro
     return BO_OK;
 }
 
-static bo_status_t s_touch(store_t *self, int64_t token_id, int64_t now,
-                           const store_policy_t *policy)
+static bo_status_t s_write_seen(store_t *self, int64_t token_id, int64_t now)
 {
-    int64_t step = policy->abandon_after_ms / 4 < LAST_SEEN_STEP_MS ? policy->abandon_after_ms / 4
-                                                                    : LAST_SEEN_STEP_MS;
     sqlite3_stmt *stmt = store_stmt(self, SQL_TOKEN_TOUCH);
     if (!stmt)
         return BO_INTERNAL;
     sqlite3_bind_int64(stmt, 1, token_id);
     sqlite3_bind_int64(stmt, 2, now);
-    sqlite3_bind_int64(stmt, 3, now - step);
     return store_run(self, stmt);
+}
+
+/* A waiter asked: note it for the expire job, or write it now if the
+   notes are full. */
+static bo_status_t s_touch(store_t *self, int64_t token_id, int64_t now)
+{
+    return store_seen_add(self, token_id, now) ? BO_OK : s_write_seen(self, token_id, now);
+}
+
+/* Writes every waiter's "still here" mark noted since the last pass. */
+static bo_status_t s_flush_seen(store_t *self)
+{
+    size_t count;
+    const store_seen_t *marks = store_seen_marks(self, &count);
+    for (size_t i = 0; i < count; i++)
+        if (s_write_seen(self, marks[i].token_id, marks[i].at) != BO_OK)
+            return BO_INTERNAL;
+    store_seen_clear(self);
+    return BO_OK;
 }
 
 static bo_status_t s_end_token(store_t *self, int64_t token_id, int64_t now)
@@ -321,7 +334,7 @@ static bo_status_t s_enter(store_t *self, int64_t user_id, const char *new_token
     if (status == BO_INTERNAL)
         return status;
     if (status == BO_OK) {
-        if (row.status == BO_TOKEN_WAIT && s_touch(self, row.id, now, policy) != BO_OK)
+        if (row.status == BO_TOKEN_WAIT && s_touch(self, row.id, now) != BO_OK)
             return BO_INTERNAL;
         return s_describe(self, &row, now, policy, state);
     }
@@ -369,7 +382,7 @@ bo_status_t store_queue_status(store_t *self, int64_t user_id, const char *token
     bo_status_t status = s_own_token(self, user_id, token, &row, state);
     if (status != BO_OK)
         return status;
-    if (row.status == BO_TOKEN_WAIT && s_touch(self, row.id, now, policy) != BO_OK)
+    if (row.status == BO_TOKEN_WAIT && s_touch(self, row.id, now) != BO_OK)
         return BO_INTERNAL;
     return s_describe(self, &row, now, policy, state);
 }
@@ -495,7 +508,8 @@ bo_status_t store_expire(store_t *self, int64_t now, const store_policy_t *polic
                          store_expire_report_t *report)
 {
     *report = (store_expire_report_t){0};
-    if (s_expire_due_tokens(self, now, &report->tokens_expired) != BO_OK ||
+    if (s_flush_seen(self) != BO_OK ||
+        s_expire_due_tokens(self, now, &report->tokens_expired) != BO_OK ||
         s_drop_silent_waiters(self, now, policy, &report->waiters_dropped) != BO_OK ||
         store_release_lapsed_holds(self, now, EXPIRE_BATCH, &report->holds_released) != BO_OK ||
         s_purge(self, SQL_TOKENS_PURGE, now - DAY_MS, &report->rows_purged) != BO_OK ||

@@ -14,13 +14,46 @@
    is open-addressed by the address of each statement's text. */
 #define STMT_CACHE_SLOTS 256
 
+/* Waiters' "still here" marks wait in memory for the expire job, so that
+   asking one's place in line is a pure read. Past this many, marks are
+   written at once instead. */
+#define SEEN_MAX (1 << 20)
+
 struct store_t {
     sqlite3 *db;
     struct {
         const char *sql;
         sqlite3_stmt *stmt;
     } cache[STMT_CACHE_SLOTS];
+    store_seen_t *seen;
+    size_t seen_count, seen_capacity;
 };
+
+bool store_seen_add(store_t *self, int64_t token_id, int64_t at)
+{
+    if (self->seen_count == self->seen_capacity) {
+        size_t capacity = self->seen_capacity ? self->seen_capacity * 2 : 1024;
+        store_seen_t *grown =
+            capacity <= SEEN_MAX ? realloc(self->seen, capacity * sizeof *grown) : NULL;
+        if (!grown)
+            return false;
+        self->seen = grown;
+        self->seen_capacity = capacity;
+    }
+    self->seen[self->seen_count++] = (store_seen_t){token_id, at};
+    return true;
+}
+
+const store_seen_t *store_seen_marks(const store_t *self, size_t *count)
+{
+    *count = self->seen_count;
+    return self->seen;
+}
+
+void store_seen_clear(store_t *self)
+{
+    self->seen_count = 0;
+}
 
 bo_status_t store_fail(store_t *self, const char *what)
 {
@@ -106,6 +139,7 @@ static bo_status_t s_exec(store_t *self, const char *sql)
 }
 
 static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
+static const char SQL_BEGIN_READ[] = "BEGIN DEFERRED";
 static const char SQL_COMMIT[] = "COMMIT";
 static const char SQL_ROLLBACK[] = "ROLLBACK";
 static const char SQL_SAVEPOINT_REQUEST[] = "SAVEPOINT request";
@@ -118,6 +152,11 @@ static const char SQL_ROLLBACK_TO_ATOMIC[] = "ROLLBACK TO atomic";
 bo_status_t store_begin(store_t *self)
 {
     return s_exec(self, SQL_BEGIN);
+}
+
+bo_status_t store_begin_read(store_t *self)
+{
+    return s_exec(self, SQL_BEGIN_READ);
 }
 
 bo_status_t store_commit(store_t *self)
@@ -249,7 +288,10 @@ store_t *store_new(const char *path, const store_options_t *options, char *error
     sqlite3_extended_result_codes(self->db, 1);
     char pragmas[256];
     snprintf(pragmas, sizeof pragmas,
-             "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s; PRAGMA foreign_keys = ON;",
+             "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s; PRAGMA foreign_keys = ON;"
+             /* A million people in line is a hundred megabytes of tokens:
+                keep the hot pages in memory and read the rest by mmap. */
+             " PRAGMA cache_size = -65536; PRAGMA mmap_size = 1073741824;",
              options->durable ? "FULL" : "NORMAL");
     char reason[512];
     if (!s_exec_script(self, pragmas, reason, sizeof reason) ||
@@ -268,6 +310,7 @@ void store_destroy(store_t **self_p)
         return;
     for (size_t i = 0; i < STMT_CACHE_SLOTS; i++)
         sqlite3_finalize(self->cache[i].stmt);
+    free(self->seen);
     if (self->db && !sqlite3_get_autocommit(self->db))
         sqlite3_exec(self->db, "ROLLBACK", NULL, NULL, NULL);
     /* sqlite3_close runs a WAL checkpoint when this is the last connection,

@@ -57,4 +57,15 @@ bo_status_t store_point_spend(store_t *self, int64_t user_id, int64_t price, int
    so the next person in line can be admitted). */
 bo_status_t store_token_end(store_t *self, const char *token, int64_t now);
 
+/* store_sqlite.c: the waiters' "still here" marks kept for the expire job
+   (store_queue.c). store_seen_add returns false when the buffer is full;
+   the caller then writes the mark itself. */
+typedef struct {
+    int64_t token_id;
+    int64_t at;
+} store_seen_t;
+bool store_seen_add(store_t *self, int64_t token_id, int64_t at);
+const store_seen_t *store_seen_marks(const store_t *self, size_t *count);
+void store_seen_clear(store_t *self);
+
 #endif

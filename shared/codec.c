@@ -136,6 +136,48 @@ json_t *codec_reply_ok(const char *request_id)
     return reply;
 }
 
+/* The length of the valid UTF-8 sequence at `text` (RFC 3629: no overlong
+   forms, no surrogates, nothing past U+10FFFF), or 0 if there is none. */
+static size_t s_utf8_sequence(const unsigned char *text)
+{
+    unsigned char lead = text[0];
+    if (lead < 0x80)
+        return 1;
+    size_t length = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 0;
+    if (length == 0 || lead > 0xf4 || lead == 0xc0 || lead == 0xc1)
+        return 0;
+    for (size_t i = 1; i < length; i++)
+        if ((text[i] & 0xc0) != 0x80)
+            return 0;
+    if ((lead == 0xe0 && text[1] < 0xa0) || (lead == 0xed && text[1] >= 0xa0) ||
+        (lead == 0xf0 && text[1] < 0x90) || (lead == 0xf4 && text[1] >= 0x90))
+        return 0;
+    return length;
+}
+
+/* Messages quote what the client sent, and a quote cut to fit can end
+   inside a character: keep whole characters, turn the rest into '?', so
+   the reply is always valid JSON text. */
+static void s_clean_utf8(const char *text, char *out, size_t size)
+{
+    size_t used = 0;
+    const unsigned char *cursor = (const unsigned char *)text;
+    while (*cursor && used + 1 < size) {
+        size_t length = s_utf8_sequence(cursor);
+        if (length == 0) {
+            out[used++] = '?';
+            cursor++;
+            continue;
+        }
+        if (used + length >= size)
+            break;
+        memcpy(out + used, cursor, length);
+        used += length;
+        cursor += length;
+    }
+    out[used] = '\0';
+}
+
 json_t *codec_reply_error(bo_status_t status, const char *message, const char *request_id)
 {
     json_t *reply = json_object();
@@ -143,8 +185,9 @@ json_t *codec_reply_error(bo_status_t status, const char *message, const char *r
     if (request_id)
         json_object_set_new(reply, "request_id", json_string(request_id));
     json_object_set_new(reply, "error", json_string(bo_status_code(status)));
-    json_object_set_new(reply, "message",
-                        json_string(message && *message ? message : bo_status_message(status)));
+    char clean[BO_MESSAGE_MAX];
+    s_clean_utf8(message && *message ? message : bo_status_message(status), clean, sizeof clean);
+    json_object_set_new(reply, "message", json_string(clean));
     return reply;
 }
 

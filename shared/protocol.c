@@ -125,8 +125,8 @@ static const bo_op_entry_t s_ops[BO_OP_COUNT] = {
     OP(BO_OP_QUEUE_ENTER, "queue.enter", USER | IDEMPOTENT, s_user_only, NULL,
        "take a place in line (or get the one you have)"),
     /* Not gated: a waiting or expired token is an answer here, not an error.
-       It writes only the "still here" mark that keeps a waiter in line. */
-    OP(BO_OP_QUEUE_STATUS, "queue.status", USER | BO_OP_WRITES, s_user_token, NULL,
+       A read: the "still here" mark it leaves is written by the expire job. */
+    OP(BO_OP_QUEUE_STATUS, "queue.status", USER, s_user_token, NULL,
        "where a token stands in line"),
     OP(BO_OP_CONCERT_LIST, "concert.list", GATED, s_user_token, NULL, "list the concerts"),
     OP(BO_OP_CONCERT_DATES, "concert.dates", GATED, s_concert_dates, NULL,

@@ -540,6 +540,32 @@ static void test_decode_seat_reserve_show_forms(void **state)
     }
 }
 
+/* A message that quotes the client, cut mid-character or holding bad
+   bytes, still makes a valid JSON reply. */
+static void test_error_message_is_always_valid_utf8(void **state)
+{
+    (void)state;
+    static const char *const messages[] = {"no op named '\xc3'", "bad \xff\xfe bytes",
+                                           "surrogate \xed\xa0\x80", "overlong \xc0\xaf",
+                                           "cut \xec\xa2"};
+    for (size_t i = 0; i < COUNT(messages); i++) {
+        json_t *reply = codec_reply_error(BO_BAD_REQUEST, messages[i], NULL);
+        const char *message = json_string_value(json_object_get(reply, "message"));
+        assert_non_null(message);
+        assert_non_null(strchr(message, '?'));
+        char *text = codec_dump(reply);
+        assert_non_null(text);
+        json_t *again = json_loads(text, 0, NULL);
+        assert_non_null(again);
+        json_decref(again);
+        free(text);
+        json_decref(reply);
+    }
+    json_t *reply = codec_reply_error(BO_BAD_REQUEST, "좌석 '봄날'", NULL);
+    assert_string_equal(json_string_value(json_object_get(reply, "message")), "좌석 '봄날'");
+    json_decref(reply);
+}
+
 static void test_decode_largest_frame(void **state)
 {
     (void)state;
@@ -1571,6 +1597,7 @@ int main(void)
         cmocka_unit_test(test_decode_string_length_is_in_bytes),
         cmocka_unit_test(test_decode_null_optional_is_absent),
         cmocka_unit_test(test_decode_seat_reserve_show_forms),
+        cmocka_unit_test(test_error_message_is_always_valid_utf8),
         cmocka_unit_test(test_decode_largest_frame),
         cmocka_unit_test(test_decode_rejects_non_json),
         cmocka_unit_test(test_decode_rejects_non_objects),

@@ -266,6 +266,7 @@ static void test_an_emptied_line_starts_afresh(void **state)
 {
     fixture_t *fixture = *state;
     fixture->policy.admit_batch = 1;
+    fixture->policy.token_ttl_ms = 60 * SECOND_MS; /* "first" keeps the only slot */
     fixture->policy.max_active = 1;
     s_enter(fixture, fixture_user(fixture->store, "first", 0), T0);
     int64_t a = fixture_user(fixture->store, "a", 0), b = fixture_user(fixture->store, "b", 0);
@@ -279,13 +280,14 @@ static void test_an_emptied_line_starts_afresh(void **state)
     assert_int_equal(report.waiters_dropped, 1);
     assert_int_equal(s_status(fixture, a, state_a.token, T0 + 5000).status, BO_TOKEN_EXPIRED_STATE);
     assert_int_equal(s_status(fixture, b, state_b.token, T0 + 5000).position, 1);
-    /* b falls silent too: the line is empty and forgets its departures. */
-    assert_int_equal(store_expire(fixture->store, T0 + 9000, &fixture->policy, &report), BO_OK);
+    /* b falls silent too (last asked at T0 + 5000): the line is empty and
+       forgets its departures. */
+    assert_int_equal(store_expire(fixture->store, T0 + 10000, &fixture->policy, &report), BO_OK);
     assert_int_equal(report.waiters_dropped, 1);
     int64_t waiting = -1, active = -1;
     assert_int_equal(store_queue_counts(fixture->store, &waiting, &active), BO_OK);
     assert_int_equal(waiting, 0);
-    bo_queue_state_t next = s_enter(fixture, a, T0 + 9001);
+    bo_queue_state_t next = s_enter(fixture, a, T0 + 10001);
     assert_int_equal(next.position, 1);
     assert_int_equal(next.waiting, 1);
 }

@@ -1,0 +1,73 @@
+/*  boxoffice-bench: load, baselines and figures for boxofficed.
+
+    main.c runs the whole measurement: baselines (a bare ZeroMQ echo at the
+    same client count, and the raw SQLite cost of one reserve transaction),
+    then a real daemon driven by N client threads op by op, the journey and
+    a read-heavy mix, then the queue.status cost with 1,000,000 people
+    waiting against 10. Every figure is printed beside its baseline.
+*/
+#ifndef BO_BENCH_H
+#define BO_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Latencies of one op in one phase, in microseconds. */
+typedef struct {
+    uint32_t *us;
+    size_t count, capacity;
+    uint64_t errors; /* replies that were not ok */
+} samples_t;
+
+void samples_add(samples_t *self, uint32_t us);
+void samples_merge(samples_t *into, const samples_t *from);
+void samples_clear(samples_t *self);
+void samples_free(samples_t *self);
+
+typedef struct {
+    char name[48];
+    uint64_t requests, errors;
+    double seconds, rps, p50_ms, p99_ms, max_ms;
+} figure_t;
+
+/* Sorts the samples (in place) and computes the figure. */
+figure_t figure_of(const char *name, samples_t *samples, double seconds);
+
+int64_t bench_now_us(void);
+
+/* Baselines (baseline.c). */
+/* Runs a ROUTER echo server in a child process and `clients` REQ threads
+   against it for `seconds`; the figure is requests of 150 bytes. */
+figure_t baseline_echo(const char *directory, int clients, double seconds);
+/* One reserve transaction (BEGIN IMMEDIATE; conditional seat update;
+   reservation insert; left_tickets update; COMMIT) in a loop on a fresh
+   file, one commit each, synchronous FULL or NORMAL. */
+figure_t baseline_sqlite(const char *directory, bool full, double seconds);
+
+/* Databases (fixture.c): SQL straight into the daemon's file, for speed;
+   the bench knows the schema, production code does not share it. */
+/* Adds one concert with `shows` open shows of 50 seats each; returns the
+   first schedule id, or -1. */
+int64_t fixture_add_hall(const char *database, int shows);
+/* Puts `waiting` users in line (tokens "t" + 31-digit seq) with nobody
+   admitted. Returns false on error. */
+bool fixture_fill_line(const char *database, int64_t waiting);
+/* The text of the token fixture_fill_line gave ticket `seq`. */
+void fixture_token(int64_t seq, char token[33]);
+
+/* The daemon under test (daemon.c). */
+typedef struct {
+    int pid;
+    char endpoint[512];
+    char database[512];
+} daemon_t;
+
+bool daemon_start(daemon_t *self, const char *binary, const char *directory, const char *name,
+                  const char *const *extra_args);
+void daemon_stop(daemon_t *self);
+/* Resident set size of the daemon in KiB, or -1. */
+long daemon_rss_kib(const daemon_t *self);
+
+#endif

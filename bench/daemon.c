@@ -1,0 +1,84 @@
+/*  daemon: the boxofficed under test, started and stopped by the bench. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "bench.h"
+
+/* Waits until the daemon answers a ping, as any client would see it. */
+static bool s_ready(const char *endpoint)
+{
+    void *context = zmq_ctx_new();
+    bool ready = false;
+    for (int attempt = 0; attempt < 100 && !ready; attempt++) {
+        void *socket = zmq_socket(context, ZMQ_REQ);
+        int timeout = 200, linger = 0;
+        zmq_setsockopt(socket, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+        zmq_setsockopt(socket, ZMQ_LINGER, &linger, sizeof linger);
+        zmq_connect(socket, endpoint);
+        const char ping[] = "{\"op\":\"server.ping\"}";
+        char reply[256];
+        zmq_send(socket, ping, sizeof ping - 1, 0);
+        ready = zmq_recv(socket, reply, sizeof reply, 0) > 0;
+        zmq_close(socket);
+    }
+    zmq_ctx_term(context);
+    return ready;
+}
+
+bool daemon_start(daemon_t *self, const char *binary, const char *directory, const char *name,
+                  const char *const *extra_args)
+{
+    snprintf(self->endpoint, sizeof self->endpoint, "ipc://%s/%s.sock", directory, name);
+    snprintf(self->database, sizeof self->database, "%s/%s.db", directory, name);
+    char log_path[600];
+    snprintf(log_path, sizeof log_path, "%s/%s.log", directory, name);
+    const char *argv[32] = {binary,         "--foreground", "--endpoint",
+                            self->endpoint, "--database",   self->database};
+    int argc = 6;
+    for (int i = 0; extra_args && extra_args[i] && argc < 31; i++)
+        argv[argc++] = extra_args[i];
+    argv[argc] = NULL;
+    pid_t child = fork();
+    if (child == 0) {
+        FILE *log = freopen(log_path, "a", stderr);
+        (void)log;
+        execv(binary, (char *const *)argv);
+        _exit(127);
+    }
+    self->pid = child;
+    if (child < 0 || !s_ready(self->endpoint)) {
+        fprintf(stderr, "bench: %s did not start; see %s\n", binary, log_path);
+        daemon_stop(self);
+        return false;
+    }
+    return true;
+}
+
+void daemon_stop(daemon_t *self)
+{
+    if (self->pid <= 0)
+        return;
+    kill(self->pid, SIGTERM);
+    int status;
+    waitpid(self->pid, &status, 0);
+    self->pid = 0;
+}
+
+long daemon_rss_kib(const daemon_t *self)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", self->pid);
+    FILE *file = fopen(path, "r");
+    long rss = -1;
+    while (file && fgets(line, sizeof line, file))
+        if (sscanf(line, "VmRSS: %ld kB", &rss) == 1)
+            break;
+    if (file)
+        fclose(file);
+    return rss;
+}
