@@ -48,9 +48,11 @@ figure_t baseline_sqlite(const char *directory, bool full, double seconds);
 
 /* Databases (fixture.c): SQL straight into the daemon's file, for speed;
    the bench knows the schema, production code does not share it. */
-/* Adds one concert with `shows` open shows of 50 seats each; returns the
-   first schedule id, or -1. */
-int64_t fixture_add_hall(const char *database, int shows);
+/* Adds `concerts` concerts of `shows_per_concert` open shows each, 50
+   seats a show in two price tiers; their ids are consecutive from
+   *first_concert and *first_show. */
+bool fixture_add_halls(const char *database, int concerts, int shows_per_concert,
+                       int64_t *first_concert, int64_t *first_show);
 /* Puts `waiting` users in line (tokens "t" + 31-digit seq) with nobody
    admitted. Returns false on error. */
 bool fixture_fill_line(const char *database, int64_t waiting);

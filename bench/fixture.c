@@ -29,40 +29,52 @@ static sqlite3 *s_open(const char *database)
     return db;
 }
 
-int64_t fixture_add_hall(const char *database, int shows)
+bool fixture_add_halls(const char *database, int concerts, int shows_per_concert,
+                       int64_t *first_concert, int64_t *first_show)
 {
     sqlite3 *db = s_open(database);
     if (!db)
-        return -1;
+        return false;
     int64_t now_ms = (int64_t)time(NULL) * 1000;
-    char sql[2048];
+    char sql[3072];
+    /* Concerts and their shows take ids after whatever is there; shows of
+       one concert are consecutive, so a client can own a range of them. */
     snprintf(sql, sizeof sql,
              "BEGIN;"
-             "INSERT INTO concerts (title, performer) VALUES ('Bench Hall', 'The Load');"
-             "CREATE TEMP TABLE hall AS SELECT last_insert_rowid() AS concert,"
-             " (SELECT COALESCE(MAX(id), 0) FROM concert_schedules) AS base;"
+             "CREATE TEMP TABLE hall AS SELECT"
+             " (SELECT COALESCE(MAX(id), 0) FROM concerts) AS concert_base,"
+             " (SELECT COALESCE(MAX(id), 0) FROM concert_schedules) AS show_base;"
              "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)"
+             " INSERT INTO concerts (id, title, performer)"
+             " SELECT hall.concert_base + i, 'Bench Hall ' || i, 'The Load' FROM n, hall;"
+             "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < %d - 1)"
              " INSERT INTO concert_schedules (id, concert_id, show_time, reservation_start,"
              " reservation_end, left_tickets)"
-             " SELECT hall.base + i, hall.concert, %lld + i * 60000, %lld, %lld, 50 FROM n, hall;"
+             " SELECT hall.show_base + 1 + i, hall.concert_base + 1 + i / %d,"
+             " %lld + i * 60000, %lld, %lld, 50 FROM n, hall;"
              "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50)"
              " INSERT INTO seats (schedule_id, number, price, status)"
              " SELECT cs.id, n.i, CASE WHEN n.i <= 20 THEN 20000 ELSE 10000 END, 'free'"
-             " FROM concert_schedules cs, n, hall WHERE cs.concert_id = hall.concert"
+             " FROM concert_schedules cs, n, hall WHERE cs.id > hall.show_base"
              " ORDER BY cs.id, n.i;"
              "COMMIT;",
-             shows, (long long)(now_ms + 30LL * 86400000), (long long)(now_ms - 86400000),
+             concerts, concerts * shows_per_concert, shows_per_concert,
+             (long long)(now_ms + 30LL * 86400000), (long long)(now_ms - 86400000),
              (long long)(now_ms + 30LL * 86400000));
-    int64_t first = -1;
-    if (s_exec(db, sql)) {
+    bool ok = s_exec(db, sql);
+    if (ok) {
         sqlite3_stmt *stmt = NULL;
-        sqlite3_prepare_v2(db, "SELECT base + 1 FROM temp.hall", -1, &stmt, NULL);
-        if (sqlite3_step(stmt) == SQLITE_ROW)
-            first = sqlite3_column_int64(stmt, 0);
+        sqlite3_prepare_v2(db, "SELECT concert_base + 1, show_base + 1 FROM temp.hall", -1, &stmt,
+                           NULL);
+        ok = sqlite3_step(stmt) == SQLITE_ROW;
+        if (ok) {
+            *first_concert = sqlite3_column_int64(stmt, 0);
+            *first_show = sqlite3_column_int64(stmt, 1);
+        }
         sqlite3_finalize(stmt);
     }
     sqlite3_close(db);
-    return first;
+    return ok;
 }
 
 void fixture_token(int64_t seq, char token[33])

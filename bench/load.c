@@ -38,6 +38,7 @@ typedef struct {
     bench_user_t *users;
     size_t user_count, user_capacity, cursor;
     int64_t first_show, shows, next_seat; /* next_seat walks shows * 50 seats */
+    unsigned long long requests_sent;
     char reply[REPLY_MAX];
     bool failed; /* no reply in time: the run is broken */
 } client_t;
@@ -45,7 +46,7 @@ typedef struct {
 struct load_t {
     char endpoint[512];
     int clients;
-    int64_t concert_id;
+    int64_t first_concert, concerts;
     int64_t line_size;
     client_t *state;
     load_phase_t phase;
@@ -140,26 +141,48 @@ static bench_user_t *s_add_user(client_t *client, int64_t id)
     return user;
 }
 
+/* A user who can still use a token (admitted and not yet paid). */
+static bool s_usable(const bench_user_t *user)
+{
+    return user->active && !user->paid;
+}
+
 static bench_user_t *s_random_user(client_t *client)
 {
     if (client->user_count == 0)
         return NULL;
-    bench_user_t *user = &client->users[s_random(client) % client->user_count];
-    return user->token[0] ? user : &client->users[0];
+    for (int attempt = 0; attempt < 16; attempt++) {
+        bench_user_t *user = &client->users[s_random(client) % client->user_count];
+        if (s_usable(user))
+            return user;
+    }
+    for (size_t i = 0; i < client->user_count; i++)
+        if (s_usable(&client->users[i]))
+            return &client->users[i];
+    return NULL;
+}
+
+/* Writes carry a request_id, as real clients' do: the server then also
+   looks for and stores the reply for retries. */
+static unsigned long long s_next_id(client_t *client)
+{
+    return ++client->requests_sent;
 }
 
 static bool s_create(client_t *client)
 {
-    if (!s_call(client, LOAD_CREATE, "{\"op\":\"user.create\",\"name\":\"bench %d\"}",
-                client->index))
+    if (!s_call(client, LOAD_CREATE,
+                "{\"op\":\"user.create\",\"name\":\"bench %d\",\"request_id\":\"b%d-%llu\"}",
+                client->index, client->index, s_next_id(client)))
         return false;
     return s_add_user(client, s_int_field(client->reply, "user_id")) != NULL;
 }
 
 static bool s_enter(client_t *client, bench_user_t *user)
 {
-    if (!s_call(client, LOAD_ENTER, "{\"op\":\"queue.enter\",\"user_id\":%lld}",
-                (long long)user->id))
+    if (!s_call(client, LOAD_ENTER,
+                "{\"op\":\"queue.enter\",\"user_id\":%lld,\"request_id\":\"b%d-%llu\"}",
+                (long long)user->id, client->index, s_next_id(client)))
         return false;
     s_string_field(client->reply, "token", user->token, sizeof user->token);
     user->active = strstr(client->reply, "\"status\":\"active\"") != NULL;
@@ -175,9 +198,11 @@ static void s_status(client_t *client, bench_user_t *user)
 
 static void s_dates(client_t *client, bench_user_t *user)
 {
+    int64_t concert = client->load->first_concert +
+                      (int64_t)(s_random(client) % (uint64_t)client->load->concerts);
     s_call(client, LOAD_DATES,
            "{\"op\":\"concert.dates\",\"user_id\":%lld,\"token\":\"%s\",\"concert_id\":%lld}",
-           (long long)user->id, user->token, (long long)client->load->concert_id);
+           (long long)user->id, user->token, (long long)concert);
 }
 
 static void s_seats(client_t *client, bench_user_t *user)
@@ -199,9 +224,9 @@ static bool s_reserve(client_t *client, bench_user_t *user, bool wrap)
     int64_t seat = client->next_seat++;
     if (!s_call(client, LOAD_RESERVE,
                 "{\"op\":\"seat.reserve\",\"user_id\":%lld,\"token\":\"%s\",\"schedule_id\":%lld,"
-                "\"seat_number\":%lld}",
+                "\"seat_number\":%lld,\"request_id\":\"b%d-%llu\"}",
                 (long long)user->id, user->token, (long long)(client->first_show + seat / 50),
-                (long long)(seat % 50 + 1)))
+                (long long)(seat % 50 + 1), client->index, s_next_id(client)))
         return true; /* a taken seat (soak) is an answer too */
     user->reservation_id = s_int_field(client->reply, "reservation_id");
     user->price = s_int_field(client->reply, "price");
@@ -210,16 +235,20 @@ static bool s_reserve(client_t *client, bench_user_t *user, bool wrap)
 
 static void s_charge(client_t *client, bench_user_t *user, int64_t amount)
 {
-    if (s_call(client, LOAD_CHARGE, "{\"op\":\"point.charge\",\"user_id\":%lld,\"amount\":%lld}",
-               (long long)user->id, (long long)amount))
+    if (s_call(client, LOAD_CHARGE,
+               "{\"op\":\"point.charge\",\"user_id\":%lld,\"amount\":%lld,"
+               "\"request_id\":\"b%d-%llu\"}",
+               (long long)user->id, (long long)amount, client->index, s_next_id(client)))
         user->charged = true;
 }
 
 static void s_pay(client_t *client, bench_user_t *user)
 {
     if (s_call(client, LOAD_PAY,
-               "{\"op\":\"payment.pay\",\"user_id\":%lld,\"token\":\"%s\",\"reservation_id\":%lld}",
-               (long long)user->id, user->token, (long long)user->reservation_id))
+               "{\"op\":\"payment.pay\",\"user_id\":%lld,\"token\":\"%s\",\"reservation_id\":%lld,"
+               "\"request_id\":\"b%d-%llu\"}",
+               (long long)user->id, user->token, (long long)user->reservation_id, client->index,
+               s_next_id(client)))
         user->paid = true;
 }
 
@@ -338,8 +367,8 @@ static void *s_client_thread(void *arg)
     return NULL;
 }
 
-load_t *load_new(const char *endpoint, int clients, int64_t concert_id, int64_t first_show,
-                 int shows)
+load_t *load_new(const char *endpoint, int clients, int64_t first_concert, int concerts,
+                 int64_t first_show, int shows)
 {
     load_t *self = calloc(1, sizeof *self);
     self->state = calloc((size_t)clients, sizeof *self->state);
@@ -347,7 +376,8 @@ load_t *load_new(const char *endpoint, int clients, int64_t concert_id, int64_t 
         return NULL;
     snprintf(self->endpoint, sizeof self->endpoint, "%s", endpoint);
     self->clients = clients;
-    self->concert_id = concert_id;
+    self->first_concert = first_concert;
+    self->concerts = concerts > 0 ? concerts : 1;
     self->line_size = 1;
     int64_t per_client = shows / clients > 0 ? shows / clients : 1;
     for (int i = 0; i < clients; i++) {

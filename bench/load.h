@@ -39,10 +39,12 @@ typedef enum {
 
 typedef struct load_t load_t;
 
-/* `clients` sockets to `endpoint`; each owns the shows
-   [first_show + k * shows / clients, ...) of the hall `concert_id`. */
-load_t *load_new(const char *endpoint, int clients, int64_t concert_id, int64_t first_show,
-                 int shows);
+/* `clients` sockets to `endpoint`. Client k owns the shows
+   [first_show + k * shows / clients, ...) for its holds, so clients never
+   race for a seat; concert.dates asks about any of `concerts` concerts
+   from first_concert. */
+load_t *load_new(const char *endpoint, int clients, int64_t first_concert, int concerts,
+                 int64_t first_show, int shows);
 void load_destroy(load_t **self_p);
 
 /* For PHASE_LINE: how many people fixture_fill_line put in line. */

@@ -15,7 +15,11 @@
 #include "bench.h"
 #include "load.h"
 
-#define HALL_SHOWS 4000
+/* 400 concerts of 10 shows: 200,000 seats, enough that no phase runs out,
+   and concert.dates answers ten shows as a real concert would. */
+#define HALL_CONCERTS   400
+#define HALL_SHOWS_EACH 10
+#define HALL_SHOWS      (HALL_CONCERTS * HALL_SHOWS_EACH)
 
 typedef struct {
     int clients;
@@ -107,9 +111,9 @@ static bool s_start_hall(daemon_t *daemon, const bench_options_t *options, const
     if (!daemon_start(daemon, options->daemon, directory, name, seed))
         return false;
     daemon_stop(daemon);
-    *first_show = fixture_add_hall(daemon->database, HALL_SHOWS);
-    *concert_id = 5; /* after the demo's four */
-    return *first_show > 0 && daemon_start(daemon, options->daemon, directory, name, args);
+    return fixture_add_halls(daemon->database, HALL_CONCERTS, HALL_SHOWS_EACH, concert_id,
+                             first_show) &&
+           daemon_start(daemon, options->daemon, directory, name, args);
 }
 
 static const char *const s_hall_args[] = {"--admit-batch",
@@ -171,7 +175,8 @@ static bool s_measure_ops(const bench_options_t *options, const char *directory,
     int64_t concert_id, first_show;
     if (!s_start_hall(&daemon, options, directory, "ops", s_hall_args, &concert_id, &first_show))
         return false;
-    load_t *load = load_new(daemon.endpoint, options->clients, concert_id, first_show, HALL_SHOWS);
+    load_t *load = load_new(daemon.endpoint, options->clients, concert_id, HALL_CONCERTS,
+                            first_show, HALL_SHOWS);
     samples_t samples[LOAD_OP_COUNT] = {{0}};
     long rss_before = daemon_rss_kib(&daemon);
     for (size_t i = 0; i < sizeof s_plan / sizeof s_plan[0]; i++) {
@@ -222,7 +227,7 @@ static bool s_measure_line(const bench_options_t *options, const char *directory
                           NULL};
     if (!daemon_start(&daemon, options->daemon, directory, name, args))
         return false;
-    load_t *load = load_new(daemon.endpoint, options->clients, 0, 0, 1);
+    load_t *load = load_new(daemon.endpoint, options->clients, 0, 1, 0, 1);
     load_set_line(load, waiting);
     samples_t samples[LOAD_OP_COUNT] = {{0}};
     char label[64];
@@ -294,7 +299,8 @@ static int s_soak(const bench_options_t *options, const char *directory)
     int64_t concert_id, first_show;
     if (!s_start_hall(&daemon, options, directory, "soak", soak_args, &concert_id, &first_show))
         return 1;
-    load_t *load = load_new(daemon.endpoint, options->clients, concert_id, first_show, HALL_SHOWS);
+    load_t *load = load_new(daemon.endpoint, options->clients, concert_id, HALL_CONCERTS,
+                            first_show, HALL_SHOWS);
     samples_t samples[LOAD_OP_COUNT] = {{0}};
     load_run(load, PHASE_CREATE, "users", 2, samples);
     load_run(load, PHASE_ENTER, "into line", 10, samples);

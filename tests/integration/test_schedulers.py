@@ -249,12 +249,15 @@ class MaxActiveTest(SchedulerTestCase):
         self.assertEqual(self.status(buyer, buyer_token)[1]["status"], "expired")
         deadline = time.monotonic() + DEADLINE_S
         while True:
+            # The fourth is asked first: if the third still waits after, it
+            # waited when the fourth was asked too, so the fourth was second.
+            fourth_reply = self.status(fourth, fourth_token)[1]
             reply = self.status(third, third_token)[1]
             if reply["status"] == "active":
                 break
             self.assert_waiting(reply, 1)
+            self.assert_waiting(fourth_reply, 2)
             self.assertLess(time.monotonic(), deadline, "the freed slot was never given out")
-            self.assert_waiting(self.status(fourth, fourth_token)[1], 2)
             time.sleep(0.1)
         # Only one slot was freed: the fourth user still waits, now first.
         self.hold_steady(1.2, [(fourth, fourth_token)],
