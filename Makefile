@@ -56,8 +56,8 @@ ASAN_SERVER_OBJ    = $(call objects,asan,$(SHARED_SRC) $(SERVER_SRC))
 RELEASE_TUI_OBJ    = $(call objects,release,$(SHARED_SRC) $(TUI_SRC))
 ASAN_TUI_OBJ       = $(call objects,asan,$(SHARED_SRC) $(TUI_SRC))
 
-.PHONY: all asan deps run test check unit integration e2e bench soak clean install uninstall \
-        format
+.PHONY: all asan deps run test check unit integration faults e2e bench soak clean install \
+        uninstall format
 
 all: build/release/boxofficed build/release/boxoffice build/release/boxoffice-call
 
@@ -132,7 +132,9 @@ test: deps
 
 check: all asan
 	$(MAKE) unit
+	$(MAKE) fuzz-replay
 	$(MAKE) integration
+	$(MAKE) faults
 	$(MAKE) e2e
 
 unit: asan
@@ -146,6 +148,12 @@ unit: asan
 integration: all asan
 	BOXOFFICED=build/asan/boxofficed $(PYTHON) -m unittest discover -s tests/integration -p 'test_*.py'
 	BOXOFFICED=build/release/boxofficed $(PYTHON) -m unittest discover -s tests/integration -p 'test_*.py'
+
+# Crashes, vanishing and non-reading clients, crowds, Lazy Pirate retries:
+# the release build, since the sanitizers' own memory hides the growth the
+# suite bounds and their slowness hides nothing else.
+faults: all
+	BOXOFFICED=build/release/boxofficed $(PYTHON) -m unittest discover -s tests/faults -p 'test_*.py'
 
 # The client in a real terminal (tmux), against real daemons.
 e2e: all asan
@@ -192,6 +200,8 @@ format:
 
 clean:
 	rm -rf build
+
+include tests/fuzz/fuzz.mk
 
 # Test binaries are rebuilt from objects that should stay for the next build.
 .SECONDARY:

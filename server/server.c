@@ -20,9 +20,11 @@
    answered TOO_LARGE; libzmq drops peers that send anything larger, so a
    hostile client cannot make the server buffer more. */
 #define MAX_FRAME_BYTES (1024 * 1024)
-/* Per-peer queue bounds: a client that never reads its replies loses them
-   rather than growing the server. */
-#define SOCKET_HWM 10000
+/* Per-peer queue bounds, in messages: a client that never reads its replies
+   loses them rather than growing the server. A REQ peer has one reply in
+   flight, so only pipelining DEALERs ever come near it; with the largest
+   reply (point.history, ~80 KB) it still pins under 100 MB per peer. */
+#define SOCKET_HWM 1000
 /* How long the last replies may take to leave when the daemon stops. */
 #define LINGER_MS 1000
 
