@@ -20,6 +20,11 @@
    waiting behind it; the next pass continues. */
 #define EXPIRE_BATCH 1000
 #define DAY_MS       (24LL * 60 * 60 * 1000)
+/* A waiter's "still here" mark waits in the memory of the daemon that
+   answered it until that daemon's next expire pass (every 500 ms). Another
+   daemon on the same file cannot see it before then, so a waiter is
+   dropped only once silent for abandon-after plus this much. */
+#define SEEN_LAG_MS 1000
 
 typedef struct {
     int64_t next_seq;
@@ -469,7 +474,7 @@ static bo_status_t s_drop_silent_waiters(store_t *self, int64_t now, const store
     if (!stmt)
         return BO_INTERNAL;
     sqlite3_bind_int64(stmt, 1, now);
-    sqlite3_bind_int64(stmt, 2, now - policy->abandon_after_ms);
+    sqlite3_bind_int64(stmt, 2, now - policy->abandon_after_ms - SEEN_LAG_MS);
     sqlite3_bind_int64(stmt, 3, EXPIRE_BATCH);
     /* SQLite applies the whole UPDATE on the first step; the RETURNING rows
        are then read back while the tree is written. */

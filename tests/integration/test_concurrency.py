@@ -24,7 +24,7 @@ ARGS = ["--admit-batch", "1000", "--admit-interval-ms", "200", "--max-active", "
 CLIENT_TIMEOUT_MS = 30000
 RACERS = 64
 CHARGES = 100
-CHARGE_THREADS = 20
+CHARGE_THREADS = 100  # one charge each, all released together
 CHARGE_AMOUNT = 1000
 
 
@@ -55,16 +55,16 @@ def run_parallel(count, work):
 class ConcurrencyTestCase(unittest.TestCase):
 
     # ----- daemons -----------------------------------------------------------------
-    def start_daemons(self, count):
+    def start_daemons(self, count, args=ARGS):
         """Starts `count` daemons on one database file, each on its own endpoint."""
-        first = Daemon(args=ARGS, name="a")
+        first = Daemon(args=args, name="a")
         self.addCleanup(first.cleanup)
         first.start()
         daemons = [first]
         for index in range(1, count):
             # The second one also gets --seed-demo: on a database that already
             # holds concerts it must change nothing.
-            other = Daemon(directory=first.directory, database=first.database, args=ARGS,
+            other = Daemon(directory=first.directory, database=first.database, args=args,
                            name="abcdefgh"[index])
             self.addCleanup(other.cleanup)
             other.start()
@@ -260,6 +260,39 @@ class ConcurrencyTestCase(unittest.TestCase):
         # The second daemon's --seed-demo found the demo data and left it alone.
         self.assertEqual(self.db_rows("SELECT COUNT(*) FROM concerts"), [(4,)])
         self.assertEqual(self.db_rows("SELECT COUNT(*) FROM seats"), [(400,)])
+        self.stop_daemons()
+
+    def test_two_daemons_keep_waiters_who_ask_the_other(self):
+        """Waiters who keep asking daemon A are never dropped by daemon B's
+        expire job, though B never hears from them; one who falls silent is."""
+        args = ["--max-active", "1", "--admit-batch", "100", "--admit-interval-ms", "200",
+                "--token-ttl", "300", "--abandon-after", "1"]
+        first, second = self.start_daemons(2, args)
+        holder = self.new_user(self.admin, "holder")
+        self.assertEqual(self.ok(self.admin, op="queue.enter", user_id=holder)["status"], "active")
+        waiters = [self.new_user(self.admin, "waiter %d" % i) for i in range(5)]
+        tokens = [self.ok(self.admin, op="queue.enter", user_id=user)["token"]
+                  for user in waiters]
+        silent_user, silent_token = waiters.pop(), tokens.pop()
+        # Polled every 0.9 s, just under abandon-after (1 s): for 4 s, several
+        # of each daemon's expire passes, everyone but the silent one stays.
+        end = time.monotonic() + 4
+        silent_gone = False
+        while time.monotonic() < end:
+            cycle = time.monotonic() + 0.9
+            for position, (user, token) in enumerate(zip(waiters, tokens), start=1):
+                reply = self.ok(self.admin, op="queue.status", user_id=user, token=token)
+                self.assertEqual(reply["status"], "wait", "waiter %d was dropped: %r"
+                                 % (position, reply))
+            time.sleep(max(0.0, cycle - time.monotonic()))
+        # Asked through the other daemon, which never saw the silent waiter.
+        with second.client() as other:
+            reply = self.ok(other, op="queue.status", user_id=silent_user, token=silent_token)
+            silent_gone = reply["status"] == "expired"
+            for user, token in zip(waiters, tokens):
+                reply = self.ok(other, op="queue.status", user_id=user, token=token)
+                self.assertEqual(reply["status"], "wait", reply)
+        self.assertTrue(silent_gone, "the silent waiter was never dropped")
         self.stop_daemons()
 
     def test_two_daemons_mixed_reserve_and_pay(self):
