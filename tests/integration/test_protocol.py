@@ -2,15 +2,13 @@
 client can provoke, bad frames, reply shapes and idempotency, each against a
 real boxofficed (see harness.py) on a fresh demo database.
 
-Two error codes cannot be provoked from outside and are deliberately not
-faked here:
-  - CONFLICT is returned only when point.charge exhausts its optimistic
-    retries because other writers keep changing the same balance between its
-    read and its conditional update; one client over one socket cannot make
-    that happen on demand.
-  - INTERNAL is returned only when SQLite or the system fails (disk full,
-    I/O error, corrupt database, out of memory).
-The unit tests of the store and the dispatcher cover both.
+Two error codes need another writer on the database file, which the tests
+play themselves with Python's sqlite3 (as a second daemon or a tool would):
+  - CONFLICT: point.charge exhausts its optimistic retries. With SQLite the
+    retries run inside one write transaction, so no real writer can win the
+    race; a trigger that turns the version-checked update into a no-op makes
+    every attempt lose, as a PostgreSQL backend's racing writers could.
+  - INTERNAL: another process holds the write lock past the busy timeout.
 """
 
 import datetime
@@ -807,6 +805,45 @@ class ProtocolTest(ProtocolCase):
         self.assertEqual(reply["point"], 99)
         self.assertEqual(self.balance(user), 2468)
         self.assertEqual(len(self.history(user)), 2)
+
+    def test_conflict_when_every_optimistic_attempt_loses(self):
+        user = self.new_user("unlucky")
+        other_writer = sqlite3.connect(self.daemon.database, timeout=30)
+        self.addCleanup(other_writer.close)
+        other_writer.execute("CREATE TRIGGER always_loses BEFORE UPDATE OF point ON users"
+                             " WHEN NEW.id = %d BEGIN SELECT RAISE(IGNORE); END" % user)
+        other_writer.commit()
+        request = dict(op="point.charge", user_id=user, amount=500, request_id="race-1")
+        self.call_error("CONFLICT", **request)
+        self.assertEqual(self.balance(user), 0)
+        self.assertEqual(self.history(user), [])
+        # Not kept as the request's answer: the retry runs again, and wins.
+        other_writer.execute("DROP TRIGGER always_loses")
+        other_writer.commit()
+        self.assertEqual(self.call_ok(**request)["point"], 500)
+        self.assertEqual(len(self.history(user)), 1)
+
+    def test_internal_while_another_process_holds_the_write_lock(self):
+        user = self.new_user("patient")
+        other_writer = sqlite3.connect(self.daemon.database, timeout=30,
+                                       isolation_level=None)
+        self.addCleanup(other_writer.close)
+        other_writer.execute("BEGIN IMMEDIATE")
+        try:
+            # The daemon waits out its busy timeout (5 s), then answers.
+            with Client(self.daemon.endpoint, timeout_ms=30000) as client:
+                reply = client.call(op="point.charge", user_id=user, amount=300,
+                                    request_id="busy-1")
+        finally:
+            other_writer.execute("COMMIT")
+        self.assertIs(reply.get("ok"), False, reply)
+        self.assertEqual(reply.get("error"), "INTERNAL", reply)
+        self.assertEqual(reply.get("request_id"), "busy-1", reply)
+        self.assertIn("busy", reply.get("message"), reply)
+        # Nothing was applied or kept: the retry is applied, once.
+        self.assertEqual(self.call_ok(op="point.charge", user_id=user, amount=300,
+                                      request_id="busy-1")["point"], 300)
+        self.assertEqual(self.balance(user), 300)
 
     def test_request_id_reused_for_a_different_request(self):
         user = self.new_user("reuse")

@@ -4,6 +4,8 @@
 #include "fixture.h"
 
 #include <jansson.h>
+#include <sqlite3.h>
+#include <unistd.h>
 
 #include "codec.h"
 #include "dispatch.h"
@@ -15,6 +17,7 @@ typedef struct {
     dispatch_t *dispatch;
     char *last_text; /* the raw text of the last reply */
     json_t *last;
+    char path[64]; /* the database file, for stores not in memory */
 } dispatch_fixture_t;
 
 static int s_setup(void **state)
@@ -409,6 +412,108 @@ static void test_a_batch_isolates_its_requests(void **state)
     assert_int_equal(s_int(reply, "point"), 30);
 }
 
+/* A store on a file, so that a second connection (another writer, as a
+   second daemon or a tool would be) can work on the same database. */
+static int s_setup_file(void **state)
+{
+    dispatch_fixture_t *fixture = calloc(1, sizeof *fixture);
+    char *path = fixture->path;
+    snprintf(path, sizeof fixture->path, "/tmp/boxoffice-dispatch-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(path);
+    store_options_t options = {.durable = false, .busy_timeout_ms = 100};
+    char error[256];
+    fixture->store = store_new(path, &options, error, sizeof error);
+    assert_non_null(fixture->store);
+    bool loaded;
+    assert_int_equal(store_begin(fixture->store), BO_OK);
+    assert_int_equal(store_seed_demo(fixture->store, T0, &loaded), BO_OK);
+    assert_int_equal(store_commit(fixture->store), BO_OK);
+    fixture->policy = fixture_policy();
+    fixture->dispatch = dispatch_new(fixture->store, &fixture->policy);
+    *state = fixture;
+    return 0;
+}
+
+/* The database file of a fixture made by s_setup_file, opened anew. */
+static sqlite3 *s_other_writer(dispatch_fixture_t *fixture)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(fixture->path, &db), SQLITE_OK);
+    return db;
+}
+
+static void s_remove_database(const char *path)
+{
+    char name[256];
+    unlink(path);
+    snprintf(name, sizeof name, "%s-wal", path);
+    unlink(name);
+    snprintf(name, sizeof name, "%s-shm", path);
+    unlink(name);
+}
+
+/* Every attempt of the optimistic balance update finds the version changed
+   (a trigger makes it a no-op, as a writer that always wins the race
+   would): CONFLICT, nothing applied, and the reply is not kept, so the
+   client's retry with the same request_id runs again and succeeds. */
+static void test_charge_conflict_when_every_attempt_loses(void **state)
+{
+    dispatch_fixture_t *fixture = *state;
+    sqlite3 *other = s_other_writer(fixture);
+    int64_t user = s_new_user(fixture);
+    char trigger[256];
+    snprintf(trigger, sizeof trigger,
+             "CREATE TRIGGER always_loses BEFORE UPDATE OF point ON users WHEN NEW.id = %lld"
+             " BEGIN SELECT RAISE(IGNORE); END",
+             (long long)user);
+    assert_int_equal(sqlite3_exec(other, trigger, NULL, NULL, NULL), SQLITE_OK);
+    const char *charge = "{\"op\":\"point.charge\",\"user_id\":%lld,\"amount\":500,"
+                         "\"request_id\":\"race-1\"}";
+    s_assert_error(s_call(fixture, charge, (long long)user), "CONFLICT");
+    json_t *reply = s_call(fixture, "{\"op\":\"point.history\",\"user_id\":%lld}", (long long)user);
+    assert_int_equal(json_array_size(json_object_get(reply, "entries")), 0);
+    assert_int_equal(sqlite3_exec(other, "DROP TRIGGER always_loses", NULL, NULL, NULL), SQLITE_OK);
+    reply = s_call(fixture, charge, (long long)user);
+    s_assert_ok(reply);
+    assert_int_equal(s_int(reply, "point"), 500);
+    sqlite3_close(other);
+    s_remove_database(fixture->path);
+}
+
+/* Another process holds the write lock past the busy timeout: every
+   request of the batch is answered INTERNAL with its request_id, nothing is
+   kept, and the same request succeeds once the lock is gone. Reads do not
+   need the write lock and are answered all along. */
+static void test_busy_database_answers_internal(void **state)
+{
+    dispatch_fixture_t *fixture = *state;
+    sqlite3 *other = s_other_writer(fixture);
+    int64_t user = s_new_user(fixture);
+    assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    const char *charge = "{\"op\":\"point.charge\",\"user_id\":%lld,\"amount\":300,"
+                         "\"request_id\":\"busy-1\"}";
+    char text[256], *reply_text = NULL;
+    snprintf(text, sizeof text, charge, (long long)user);
+    dispatch_frame_t frame = {text, strlen(text)};
+    assert_int_equal(dispatch_batch(fixture->dispatch, &frame, 1, T0, &reply_text), BO_INTERNAL);
+    json_t *reply = json_loads(reply_text, 0, NULL);
+    s_assert_error(reply, "INTERNAL");
+    assert_string_equal(s_string(reply, "request_id"), "busy-1");
+    json_decref(reply);
+    free(reply_text);
+    reply = s_call(fixture, "{\"op\":\"point.balance\",\"user_id\":%lld}", (long long)user);
+    assert_int_equal(s_int(reply, "point"), 0);
+    assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    reply = s_call(fixture, charge, (long long)user);
+    s_assert_ok(reply);
+    assert_int_equal(s_int(reply, "point"), 300);
+    sqlite3_close(other);
+    s_remove_database(fixture->path);
+}
+
 static void test_ping(void **state)
 {
     dispatch_fixture_t *fixture = *state;
@@ -449,6 +554,10 @@ int main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_a_batch_isolates_its_requests, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_ping, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_charge_conflict_when_every_attempt_loses,
+                                        s_setup_file, s_teardown),
+        cmocka_unit_test_setup_teardown(test_busy_database_answers_internal, s_setup_file,
+                                        s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
