@@ -52,6 +52,9 @@ static void s_report_startup(int exit_code, const char *message)
 static int s_startup_failed(int exit_code, const char *message)
 {
     log_error("%s", message);
+    /* Asked to stop while starting: stopping is what happened, as asked. */
+    if (zsys_interrupted)
+        exit_code = EXIT_SUCCESS;
     if (s_ready_fd >= 0) {
         s_report_startup(exit_code, message);
     }
@@ -135,6 +138,10 @@ static void s_raise_file_limit(void)
 
 static int s_serve(const options_t *options)
 {
+    /* czmq's SIGINT/SIGTERM handler, installed now rather than with the
+       first socket, so a stop asked for while the database opens or the
+       demo data loads ends the daemon cleanly (exit 0) once that is done. */
+    zsys_init();
     s_raise_file_limit();
     store_options_t store_options = {.durable = true, .busy_timeout_ms = 5000};
     store_policy_t policy;
@@ -148,6 +155,12 @@ static int s_serve(const options_t *options)
     if (options->seed_demo && s_seed(store) != BO_OK) {
         store_destroy(&store);
         return s_startup_failed(EX_SOFTWARE, "cannot load the demo data");
+    }
+    if (zsys_interrupted) {
+        store_destroy(&store);
+        log_info("stopped during start-up");
+        s_report_startup(0, NULL);
+        return EXIT_SUCCESS;
     }
     server_t *server = server_new(options->endpoint, store, &policy, error, sizeof error);
     if (!server) {

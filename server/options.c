@@ -132,6 +132,28 @@ static bool s_parse_flag(const char *value, bool *flag)
 
 /* Stores `value` (NULL for a flag given on the command line) into the
    setting's slot, or explains in `error` why it cannot. */
+/* The forms of tcp and ipc endpoints are checked here, so a typo is a usage
+   error reported before the database is touched; other transports are left
+   for libzmq to judge when the socket binds. */
+static bool s_endpoint_valid(const char *endpoint)
+{
+    const char *rest = strstr(endpoint, "://");
+    if (!rest || rest == endpoint || !rest[3])
+        return false;
+    rest += 3;
+    if (strncmp(endpoint, "tcp://", 6) != 0)
+        return true;
+    const char *colon = strrchr(rest, ':');
+    if (!colon || colon == rest)
+        return false;
+    if (strcmp(colon + 1, "*") == 0)
+        return true;
+    char *end = NULL;
+    errno = 0;
+    long port = strtol(colon + 1, &end, 10);
+    return colon[1] && !*end && !errno && port >= 1 && port <= 65535;
+}
+
 static bool s_apply(options_t *options, const setting_t *setting, const char *value, char *error,
                     size_t error_size)
 {
@@ -141,6 +163,12 @@ static bool s_apply(options_t *options, const setting_t *setting, const char *va
         if (!value || !*value || strlen(value) >= OPTIONS_TEXT_MAX) {
             snprintf(error, error_size, "%s needs a value shorter than %d bytes", setting->name,
                      OPTIONS_TEXT_MAX);
+            return false;
+        }
+        if (setting->offset == offsetof(options_t, endpoint) && !s_endpoint_valid(value)) {
+            snprintf(error, error_size,
+                     "%s must look like tcp://HOST:PORT or ipc://PATH, not '%s'", setting->name,
+                     value);
             return false;
         }
         snprintf(slot, OPTIONS_TEXT_MAX, "%s", value);
@@ -319,7 +347,8 @@ static options_result_t s_second_pass(options_t *options, int argc, char **argv,
             return OPTIONS_ERROR;
         }
         if (!s_apply(options, setting, optarg, error, sizeof error)) {
-            fprintf(stderr, "%s: --%s\n", argv[0], error);
+            fprintf(stderr, "%s: --%s\nusage: %s [options]\nTry '%s --help' for the options.\n",
+                    argv[0], error, argv[0], argv[0]);
             return OPTIONS_ERROR;
         }
     }

@@ -190,6 +190,10 @@ class DaemonProcessTest(unittest.TestCase):
             (["--abandon-after", "1.5"], "abandon-after"),
             (["extra"], "extra"),
             (["--seed-demo", "extra", "more"], "extra"),
+            (["--endpoint", "tcp://nonsense"], "endpoint"),
+            (["--endpoint", "tcp://127.0.0.1:70000"], "endpoint"),
+            (["--endpoint", "localhost:5555"], "endpoint"),
+            (["--endpoint", "ipc://"], "endpoint"),
         )
         for args, named in cases:
             with self.subTest(args=args):
@@ -197,6 +201,7 @@ class DaemonProcessTest(unittest.TestCase):
                 self.assertEqual(code, EX_USAGE, "exit status for %r; stderr:\n%s" % (args, err))
                 self.assertTrue(err.strip(), "no message on stderr for %r" % (args,))
                 self.assertIn(named, err)
+                self.assertIn("usage:", err, "no usage line for %r" % (args,))
                 self.assertEqual(out, "", "the usage error goes to stderr, not stdout")
         self.assertFalse(os.path.exists(self.path("never.db")),
                          "a refused command line must not create the database")
@@ -313,6 +318,34 @@ class DaemonProcessTest(unittest.TestCase):
 
     def test_sigint_exits_0_and_keeps_the_database(self):
         self.check_restart_keeps_data(signal.SIGINT)
+
+    def test_sigterm_while_starting_exits_0(self):
+        """Another process holds the write lock, so start-up waits on it; a
+        SIGTERM then still ends the daemon with 0, once the wait is over."""
+        database = self.path("locked.db")
+        first = Daemon(directory=self.directory, database=database, name="lock-first")
+        self.start(first)
+        self.stop(first)
+        holder = sqlite3.connect(database, isolation_level=None)
+        self.addCleanup(holder.close)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            second = Daemon(directory=self.directory, database=database, name="lock-second")
+            log = open(second.log_path, "ab")
+            self.addCleanup(log.close)
+            process = subprocess.Popen(second.command(), stdout=log, stderr=log,
+                                       env=dict(os.environ, **SANITIZER_ENV))
+            time.sleep(0.5)
+            process.send_signal(signal.SIGTERM)
+            try:
+                code = process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+                raise
+        finally:
+            holder.execute("COMMIT")
+        self.assertEqual(code, 0, second.log_text())
 
     def test_seed_demo_twice_changes_nothing(self):
         database = self.path("seeded.db")

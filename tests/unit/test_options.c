@@ -341,9 +341,34 @@ static void test_short_options(void **state)
     assert_true(options.verbose);
 
     /* The last of a repeated option wins. */
-    s_parse(&run, &options, "-e", "first", "--endpoint", "second", NULL);
+    s_parse(&run, &options, "-e", "ipc://first", "--endpoint", "tcp://127.0.0.1:7000", NULL);
     assert_runs(run);
-    assert_string_equal(options.endpoint, "second");
+    assert_string_equal(options.endpoint, "tcp://127.0.0.1:7000");
+}
+
+static void test_endpoint_forms(void **state)
+{
+    (void)state;
+    options_t options;
+    run_t run;
+    static const char *const good[] = {"tcp://127.0.0.1:5555", "tcp://*:1", "tcp://[::1]:65535",
+                                       "tcp://localhost:*", "ipc:///run/boxoffice.sock",
+                                       "ipc://@abstract", "ws://127.0.0.1:80/x"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        s_parse(&run, &options, "--endpoint", good[i], NULL);
+        assert_runs(run);
+        assert_string_equal(options.endpoint, good[i]);
+    }
+    static const char *const bad[] = {"5555", "tcp://", "tcp://127.0.0.1", "tcp://:5555",
+                                      "tcp://host:0", "tcp://host:65536", "tcp://host:12a",
+                                      "ipc://", "://x", "localhost:5555"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        s_parse(&run, &options, "--endpoint", bad[i], NULL);
+        assert_int_equal(run.result, OPTIONS_ERROR);
+        assert_int_equal(run.exit_code, EXIT_USAGE);
+        assert_non_null(strstr(run.err, "endpoint"));
+        assert_non_null(strstr(run.err, "usage:"));
+    }
 }
 
 static void test_short_config_option(void **state)
@@ -852,6 +877,7 @@ int main(void)
         cmocka_unit_test(test_long_int_options),
         cmocka_unit_test(test_all_long_options_together),
         cmocka_unit_test(test_short_options),
+        cmocka_unit_test(test_endpoint_forms),
         cmocka_unit_test(test_short_config_option),
         cmocka_unit_test(test_int_bounds),
         cmocka_unit_test(test_bad_integers),
