@@ -4,8 +4,11 @@
 # and `make run`) on a fresh machine.
 set -eu
 
+# With arguments, installs those packages instead (`make fuzz` asks for
+# clang and its fuzzer runtime this way).
 packages="gcc make libc6-dev libzmq3-dev libczmq-dev libsqlite3-dev libjansson-dev
-libcmocka-dev libncurses-dev python3 python3-zmq tmux mandoc"
+libcmocka-dev libncurses-dev python3 python3-zmq tmux mandoc valgrind"
+[ $# -gt 0 ] && packages="$*"
 
 missing=""
 for package in $packages; do

@@ -8,8 +8,8 @@
 #   make fuzz-replay   the seed corpus through the target without libFuzzer
 #                      (gcc, ASan+UBSan), as `make test` can on any machine
 #
-# `make fuzz` needs clang and its fuzzer runtime (Debian: clang,
-# libclang-rt-14-dev).
+# `make fuzz` installs clang and its fuzzer runtime (Debian: clang,
+# libclang-rt-14-dev) when they are missing.
 
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
@@ -26,9 +26,9 @@ FUZZ_WORDS    = op request_id user_id token name concert_id schedule_id concert_
                 point.charge point.balance point.history payment.pay reservation.list \
                 server.ping token-1 token-2 token-3
 
-.PHONY: fuzz fuzz-replay
+.PHONY: fuzz fuzz-replay fuzz-deps
 
-build/fuzz/obj/%.o: %.c build/gen/sql_embedded.c
+build/fuzz/obj/%.o: %.c build/gen/sql_embedded.c | fuzz-deps
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -c $< -o $@
 
@@ -41,7 +41,12 @@ build/fuzz/boxoffice.dict: tests/fuzz/fuzz.mk
 
 # New inputs are written to the first corpus directory (build/fuzz/corpus);
 # the seed corpus in the source tree is only read.
-fuzz: build/fuzz/fuzz_dispatch build/fuzz/boxoffice.dict
+fuzz-deps:
+	@sh tools/deps.sh clang libclang-rt-14-dev
+
+build/fuzz/fuzz_dispatch: | fuzz-deps
+
+fuzz: fuzz-deps build/fuzz/fuzz_dispatch build/fuzz/boxoffice.dict
 	@mkdir -p build/fuzz/corpus
 	build/fuzz/fuzz_dispatch -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 	    -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
