@@ -153,7 +153,8 @@ class InstallTest(unittest.TestCase):
             self.assertIn("ExecStart=/usr/sbin/boxofficed --foreground --config "
                           "/etc/boxoffice/boxofficed.conf\n", text)
             for setting in ("Restart=on-failure", "NoNewPrivileges=yes", "ProtectSystem=strict",
-                            "StateDirectory=boxoffice", "Type=simple"):
+                            "StateDirectory=boxoffice", "Type=simple",
+                            "RuntimeDirectory=boxoffice", "RuntimeDirectoryMode=0755"):
                 self.assertIn(setting + "\n", text)
             self.assertNotIn("@", text)
 
@@ -175,6 +176,11 @@ class InstallTest(unittest.TestCase):
                 os.path.join(destdir, "usr/local/etc/boxoffice/boxofficed.conf")))
             with open(os.path.join(destdir, "usr/local/lib/systemd/system/boxofficed.service")) as unit:
                 self.assertIn("/usr/local/etc/boxoffice/boxofficed.conf", unit.read())
+            # Every /usr/local path the pages name is one a default install made.
+            for page in ("boxofficed.8", "boxoffice.conf.5", "boxoffice-call.1",
+                         "boxoffice-protocol.7", "boxoffice.1"):
+                for path in set(re.findall(r"/usr/local/[\w./-]*[\w/]", rendered(page))):
+                    self.assertTrue(os.path.exists(destdir + path), "%s names %s" % (page, path))
             self.make("uninstall", DESTDIR=destdir)
             self.assertEqual(self.tree(destdir), [])
 
