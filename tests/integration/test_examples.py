@@ -88,6 +88,28 @@ class CallToolTest(DaemonTestCase):
         self.assertIn('"UNKNOWN_OP"', lines[1])
         self.assertIn('"ok":true', lines[2])
 
+    def test_long_lines_are_sent_whole(self):
+        # Lines of standard input of any length go out as one request each:
+        # 100 KiB is TOO_LARGE (not split into several requests), and the
+        # next line is still answered.
+        padding = "x" * (100 * 1024)
+        requests = '{"op":"server.ping","pad":"%s"}\n{"op":"server.ping"}\n' % padding
+        result = self.call(stdin=requests)
+        self.assertEqual(result.returncode, 1, result.stderr)
+        lines = result.stdout.splitlines()
+        self.assertEqual(len(lines), 2, result.stdout[:500])
+        self.assertIn('"TOO_LARGE"', lines[0])
+        self.assertIn('"ok":true', lines[1])
+        # Just under the limit, a long line is an ordinary request.
+        padding = "x" * (60 * 1024)
+        result = self.call(stdin='{"op":"server.ping","pad":"%s"}' % padding)
+        self.assertEqual(result.returncode, 0, result.stdout[:500])
+
+    def test_argument_may_span_lines(self):
+        result = self.call('{"op":"point.balance",\n "user_id":2}')
+        self.assertEqual(result.returncode, 0, result.stdout)
+        self.assertIn('"point":', result.stdout)
+
     def test_bad_usage_exits_64(self):
         self.assertEqual(run([CALL, "--bogus"]).returncode, 64)
         self.assertEqual(run([CALL, "-t", "0", "{}"]).returncode, 64)
