@@ -90,9 +90,9 @@ class CallToolTest(DaemonTestCase):
 
     def test_long_lines_are_sent_whole(self):
         # Lines of standard input of any length go out as one request each:
-        # 100 KiB is TOO_LARGE (not split into several requests), and the
+        # 200 KiB is TOO_LARGE (not split into several requests), and the
         # next line is still answered.
-        padding = "x" * (100 * 1024)
+        padding = "x" * (200 * 1024)
         requests = '{"op":"server.ping","pad":"%s"}\n{"op":"server.ping"}\n' % padding
         result = self.call(stdin=requests)
         self.assertEqual(result.returncode, 1, result.stderr)
