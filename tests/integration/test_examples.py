@@ -4,6 +4,7 @@ run against a real daemon so they can never rot."""
 import os
 import sqlite3
 import subprocess
+import tempfile
 import unittest
 
 from harness import ROOT, Daemon, DaemonTestCase, broken_invariants
@@ -39,6 +40,23 @@ class ExamplesTest(DaemonTestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertRegex(result.stdout, r"reservation \d+ is paid")
         self.assertEqual(self.paid_count(), before + 1)
+
+    def test_shell_example_stops_unless_admitted(self):
+        # A token that leaves the line other than by admission (here a
+        # stand-in tool says it expired) ends the script, not the purchase.
+        with tempfile.TemporaryDirectory() as directory:
+            tool = os.path.join(directory, "boxoffice-call")
+            with open(tool, "w") as out:
+                out.write('#!/bin/sh\ncase "$*" in *queue.status*) echo expired; exit 0;; esac\n'
+                          'exec %s "$@"\n' % CALL)
+            os.chmod(tool, 0o755)
+            before = self.paid_count()
+            result = run(["sh", os.path.join(ROOT, "examples/buy_ticket.sh"), self.daemon.endpoint],
+                         env=dict(os.environ, BOXOFFICE_CALL=tool))
+        self.assertEqual(result.returncode, 1, result.stdout)
+        self.assertIn("not admitted: token expired", result.stderr)
+        self.assertNotIn("holding", result.stdout)
+        self.assertEqual(self.paid_count(), before)
 
     def test_both_examples_at_once_buy_two_different_seats(self):
         before = self.paid_count()
