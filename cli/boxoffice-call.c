@@ -18,9 +18,6 @@
 
 #define DEFAULT_ENDPOINT   "tcp://127.0.0.1:5555"
 #define DEFAULT_TIMEOUT_MS 5000
-/* A request line longer than the protocol allows is still sent, so the
-   server can answer TOO_LARGE; this only bounds what is read at once. */
-#define LINE_MAX_BYTES (2 * BO_MAX_REQUEST_BYTES)
 
 typedef struct {
     const char *endpoint;
@@ -161,10 +158,17 @@ int main(int argc, char **argv)
     if (optind < argc) {
         status = s_call(socket, argv[0], argv[optind], &options);
     } else {
+        /* Each line is sent whole, however long: one longer than the
+           protocol allows still goes out as one request, so the server
+           answers it TOO_LARGE (or, past 1 MiB, drops the connection and
+           the tool reports no reply). */
         status = 0;
-        char *line = malloc(LINE_MAX_BYTES);
-        while (line && fgets(line, LINE_MAX_BYTES, stdin)) {
-            line[strcspn(line, "\n")] = '\0';
+        char *line = NULL;
+        size_t capacity = 0;
+        ssize_t length;
+        while ((length = getline(&line, &capacity, stdin)) != -1) {
+            if (length > 0 && line[length - 1] == '\n')
+                line[--length] = '\0';
             if (line[strspn(line, " \t\r")] == '\0')
                 continue;
             int result = s_call(socket, argv[0], line, &options);

@@ -12,9 +12,13 @@ call() { "${BOXOFFICE_CALL:-boxoffice-call}" -e "$endpoint" "$@"; }
 
 user=$(call -f user_id '{"op":"user.create","name":"shell buyer"}')
 token=$(call -f token "{\"op\":\"queue.enter\",\"user_id\":$user}")
-while [ "$(call -f status "{\"op\":\"queue.status\",\"user_id\":$user,\"token\":\"$token\"}")" = wait ]; do
+# Ask about once a second: a waiter silent for abandon-after seconds
+# (default 60) is dropped from the line and its token expires.
+while status=$(call -f status "{\"op\":\"queue.status\",\"user_id\":$user,\"token\":\"$token\"}") &&
+    [ "$status" = wait ]; do
     sleep 1
 done
+[ "$status" = active ] || { echo "user $user was not admitted: token $status" >&2; exit 1; }
 echo "user $user admitted"
 
 # The first free seat of show 1 (the demo data's first open show).

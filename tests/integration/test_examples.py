@@ -4,6 +4,7 @@ run against a real daemon so they can never rot."""
 import os
 import sqlite3
 import subprocess
+import tempfile
 import unittest
 
 from harness import ROOT, Daemon, DaemonTestCase, broken_invariants
@@ -39,6 +40,23 @@ class ExamplesTest(DaemonTestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertRegex(result.stdout, r"reservation \d+ is paid")
         self.assertEqual(self.paid_count(), before + 1)
+
+    def test_shell_example_stops_unless_admitted(self):
+        # A token that leaves the line other than by admission (here a
+        # stand-in tool says it expired) ends the script, not the purchase.
+        with tempfile.TemporaryDirectory() as directory:
+            tool = os.path.join(directory, "boxoffice-call")
+            with open(tool, "w") as out:
+                out.write('#!/bin/sh\ncase "$*" in *queue.status*) echo expired; exit 0;; esac\n'
+                          'exec %s "$@"\n' % CALL)
+            os.chmod(tool, 0o755)
+            before = self.paid_count()
+            result = run(["sh", os.path.join(ROOT, "examples/buy_ticket.sh"), self.daemon.endpoint],
+                         env=dict(os.environ, BOXOFFICE_CALL=tool))
+        self.assertEqual(result.returncode, 1, result.stdout)
+        self.assertIn("not admitted: token expired", result.stderr)
+        self.assertNotIn("holding", result.stdout)
+        self.assertEqual(self.paid_count(), before)
 
     def test_both_examples_at_once_buy_two_different_seats(self):
         before = self.paid_count()
@@ -87,6 +105,28 @@ class CallToolTest(DaemonTestCase):
         self.assertEqual(len(lines), 3)
         self.assertIn('"UNKNOWN_OP"', lines[1])
         self.assertIn('"ok":true', lines[2])
+
+    def test_long_lines_are_sent_whole(self):
+        # Lines of standard input of any length go out as one request each:
+        # 200 KiB is TOO_LARGE (not split into several requests), and the
+        # next line is still answered.
+        padding = "x" * (200 * 1024)
+        requests = '{"op":"server.ping","pad":"%s"}\n{"op":"server.ping"}\n' % padding
+        result = self.call(stdin=requests)
+        self.assertEqual(result.returncode, 1, result.stderr)
+        lines = result.stdout.splitlines()
+        self.assertEqual(len(lines), 2, result.stdout[:500])
+        self.assertIn('"TOO_LARGE"', lines[0])
+        self.assertIn('"ok":true', lines[1])
+        # Just under the limit, a long line is an ordinary request.
+        padding = "x" * (60 * 1024)
+        result = self.call(stdin='{"op":"server.ping","pad":"%s"}' % padding)
+        self.assertEqual(result.returncode, 0, result.stdout[:500])
+
+    def test_argument_may_span_lines(self):
+        result = self.call('{"op":"point.balance",\n "user_id":2}')
+        self.assertEqual(result.returncode, 0, result.stdout)
+        self.assertIn('"point":', result.stdout)
 
     def test_bad_usage_exits_64(self):
         self.assertEqual(run([CALL, "--bogus"]).returncode, 64)
