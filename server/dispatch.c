@@ -197,21 +197,30 @@ bo_status_t dispatch_batch(dispatch_t *self, const dispatch_frame_t *requests, s
             writes = true;
     }
     bo_status_t status = writes ? store_begin(self->store) : store_begin_read(self->store);
-    if (status != BO_OK) {
+    /* Another process kept the write lock past the busy timeout: the
+       writes are refused, but the rest of the batch needs no write lock. */
+    bool writes_refused = status != BO_OK && writes && store_begin_read(self->store) == BO_OK;
+    if (status != BO_OK && !writes_refused) {
         s_fail_all(replies, count, decoded, "the database is busy; retry");
     } else {
         for (size_t i = 0; i < count; i++) {
+            bool a_write = decoded[i].status == BO_OK &&
+                           (decoded[i].request.entry->flags & BO_OP_WRITES);
             /* Some SQLite errors (disk full, I/O) roll back the whole
                transaction; the requests after it must not run outside one. */
-            if (store_in_transaction(self->store))
+            if (writes_refused && a_write)
+                replies[i] = s_error_text(BO_INTERNAL, "the database is busy; retry",
+                                          decoded[i].request.request_id);
+            else if (store_in_transaction(self->store))
                 replies[i] = s_handle(self, &decoded[i], now);
             else
                 replies[i] = s_error_text(BO_INTERNAL, "the batch was rolled back; retry",
                                           decoded[i].request.request_id);
         }
-        status = store_commit(self->store);
-        if (status != BO_OK)
+        bo_status_t committed = store_commit(self->store);
+        if (committed != BO_OK)
             s_fail_all(replies, count, decoded, "could not commit; nothing was applied");
+        status = writes_refused ? BO_INTERNAL : committed;
     }
     for (size_t i = 0; i < count; i++)
         bo_request_clear(&decoded[i].request);

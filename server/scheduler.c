@@ -6,7 +6,11 @@
 bo_status_t scheduler_admit(store_t *store, const store_policy_t *policy, int64_t now)
 {
     int64_t admitted = 0;
-    bo_status_t status = store_begin(store);
+    bo_status_t status = store_try_begin(store, SCHEDULER_LOCK_WAIT_MS);
+    if (status == BO_CONFLICT) {
+        log_debug("admit: the database is busy; next interval");
+        return status;
+    }
     if (status == BO_OK)
         status = store_admit(store, now, policy, &admitted);
     if (status == BO_OK)
@@ -23,7 +27,11 @@ bo_status_t scheduler_admit(store_t *store, const store_policy_t *policy, int64_
 bo_status_t scheduler_expire(store_t *store, const store_policy_t *policy, int64_t now)
 {
     store_expire_report_t report = {0};
-    bo_status_t status = store_begin(store);
+    bo_status_t status = store_try_begin(store, SCHEDULER_LOCK_WAIT_MS);
+    if (status == BO_CONFLICT) {
+        log_debug("expire: the database is busy; next pass");
+        return status;
+    }
     if (status == BO_OK)
         status = store_expire(store, now, policy, &report);
     if (status == BO_OK)

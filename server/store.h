@@ -67,6 +67,10 @@ void store_destroy(store_t **self_p);
 /* Transactions (see above). store_begin waits up to busy_timeout_ms for
    another process's write to finish. */
 bo_status_t store_begin(store_t *self);
+/* store_begin waiting at most `wait_ms` (not busy_timeout_ms): BO_CONFLICT
+   if another process still holds the write lock then. For background jobs,
+   which can come back later rather than stall the requests behind them. */
+bo_status_t store_try_begin(store_t *self, int wait_ms);
 /* A transaction that only reads: it takes no write lock, so readers in
    other processes are never kept waiting. */
 bo_status_t store_begin_read(store_t *self);

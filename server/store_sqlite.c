@@ -27,6 +27,7 @@ struct store_t {
     } cache[STMT_CACHE_SLOTS];
     store_seen_t *seen;
     size_t seen_count, seen_capacity;
+    int busy_timeout_ms;
 };
 
 bool store_seen_add(store_t *self, int64_t token_id, int64_t at)
@@ -152,6 +153,22 @@ static const char SQL_ROLLBACK_TO_ATOMIC[] = "ROLLBACK TO atomic";
 bo_status_t store_begin(store_t *self)
 {
     return s_exec(self, SQL_BEGIN);
+}
+
+bo_status_t store_try_begin(store_t *self, int wait_ms)
+{
+    sqlite3_stmt *stmt = store_stmt(self, SQL_BEGIN);
+    if (!stmt)
+        return BO_INTERNAL;
+    sqlite3_busy_timeout(self->db, wait_ms);
+    int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    sqlite3_busy_timeout(self->db, self->busy_timeout_ms);
+    if (rc == SQLITE_DONE)
+        return BO_OK;
+    if ((rc & 0xff) == SQLITE_BUSY)
+        return BO_CONFLICT;
+    return store_fail(self, "BEGIN IMMEDIATE");
 }
 
 bo_status_t store_begin_read(store_t *self)
@@ -284,6 +301,7 @@ store_t *store_new(const char *path, const store_options_t *options, char *error
         store_destroy(&self);
         return NULL;
     }
+    self->busy_timeout_ms = options->busy_timeout_ms;
     sqlite3_busy_timeout(self->db, options->busy_timeout_ms);
     sqlite3_extended_result_codes(self->db, 1);
     char pragmas[256];

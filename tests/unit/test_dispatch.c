@@ -495,15 +495,23 @@ static void test_busy_database_answers_internal(void **state)
     assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
     const char *charge = "{\"op\":\"point.charge\",\"user_id\":%lld,\"amount\":300,"
                          "\"request_id\":\"busy-1\"}";
-    char text[256], *reply_text = NULL;
+    /* A batch of the write and a read: the read is answered all the same. */
+    char text[256], read_text[128], *reply_texts[2] = {NULL, NULL};
     snprintf(text, sizeof text, charge, (long long)user);
-    dispatch_frame_t frame = {text, strlen(text)};
-    assert_int_equal(dispatch_batch(fixture->dispatch, &frame, 1, T0, &reply_text), BO_INTERNAL);
-    json_t *reply = json_loads(reply_text, 0, NULL);
+    snprintf(read_text, sizeof read_text, "{\"op\":\"point.balance\",\"user_id\":%lld}",
+             (long long)user);
+    dispatch_frame_t frames[2] = {{text, strlen(text)}, {read_text, strlen(read_text)}};
+    assert_int_equal(dispatch_batch(fixture->dispatch, frames, 2, T0, reply_texts), BO_INTERNAL);
+    json_t *reply = json_loads(reply_texts[0], 0, NULL);
     s_assert_error(reply, "INTERNAL");
     assert_string_equal(s_string(reply, "request_id"), "busy-1");
     json_decref(reply);
-    free(reply_text);
+    reply = json_loads(reply_texts[1], 0, NULL);
+    s_assert_ok(reply);
+    assert_int_equal(s_int(reply, "point"), 0);
+    json_decref(reply);
+    free(reply_texts[0]);
+    free(reply_texts[1]);
     reply = s_call(fixture, "{\"op\":\"point.balance\",\"user_id\":%lld}", (long long)user);
     assert_int_equal(s_int(reply, "point"), 0);
     assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
