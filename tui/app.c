@@ -476,8 +476,8 @@ static void s_quit_or_ask(app_t *self)
     } else if (app_turn_active(self)) {
         self->confirm_quit = true;
         app_say(self, true,
-                "Quit? It's your turn to book, and it ends if you go. y quits, any "
-                "other key stays.");
+                "Quit? Your turn to book is still on. y quits, any other key "
+                "stays.");
     } else
         self->quit = true;
 }
