@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "format.h"
 #include "screen.h"
 #include "text.h"
 
@@ -95,6 +96,8 @@ void app_sign_in(app_t *self, int64_t user_id)
     self->user_id = user_id;
     self->has_token = false;
     self->balance_known = false;
+    self->hold.live = false;
+    self->hold.resume = false;
     if (self->remember_user)
         self->remember_user(user_id, self->remember_arg);
     app_replace_all(self, SCREEN_QUEUE);
@@ -104,10 +107,155 @@ void app_sign_in(app_t *self, int64_t user_id)
 
 void app_token_lost(app_t *self, const char *why)
 {
+    /* Leaving the payment for want of a turn: come back to it after. */
+    bool paying = app_screen(self) == SCREEN_PAY && self->pay.stage != PAY_PAID;
+    if (paying && app_hold_live(self))
+        self->hold.resume = true;
     self->has_token = false;
     self->token_status = BO_TOKEN_EXPIRED_STATE;
     app_replace_all(self, SCREEN_QUEUE);
-    app_say(self, true, "%s", why);
+    if (self->hold.resume && app_hold_live(self)) {
+        char seat[FORMAT_TEXT_MAX];
+        app_say(self, true, "%s Your hold on seat %s stays: you return to it when your turn comes.",
+                why, format_seat(self->hold.hold.seat_number, seat));
+    } else
+        app_say(self, true, "%s", why);
+    snprintf(self->queue.why, sizeof self->queue.why, "%s", self->message);
+}
+
+bool app_turn_active(const app_t *self)
+{
+    return self->has_token && self->token_status == BO_TOKEN_ACTIVE &&
+           (!self->token_expires_at || self->token_expires_at > self->now);
+}
+
+void app_take_hold(app_t *self, const bo_reservation_t *hold)
+{
+    const char *title = hold->title ? hold->title : "";
+    if (title != self->hold.title)
+        text_copy(self->hold.title, sizeof self->hold.title, title);
+    self->hold.hold = *hold;
+    self->hold.hold.title = self->hold.title;
+    self->hold.live = true;
+    self->hold.resume = false;
+}
+
+bool app_hold_live(const app_t *self)
+{
+    return self->hold.live && self->hold.hold.hold_expires_at > self->now;
+}
+
+bool app_back_to(app_t *self, screen_id_t screen)
+{
+    for (int i = self->depth - 2; i >= 0; i--)
+        if (self->stack[i] == screen) {
+            self->depth = i + 1;
+            s_arrive(self);
+            return true;
+        }
+    return false;
+}
+
+void app_hold_lapsed(app_t *self)
+{
+    char seat[FORMAT_TEXT_MAX];
+    format_seat(self->hold.hold.seat_number, seat);
+    self->hold.live = false;
+    self->hold.resume = false;
+    if (app_back_to(self, SCREEN_SEATS)) {
+        app_say(self, true, "Your hold on seat %s ended and the seat went back on sale.", seat);
+        return;
+    }
+    /* Taken up from My tickets: there is no grid to go back to, so back
+       to the screen below the hold, which reloads. */
+    for (int i = self->depth - 1; i > 0; i--)
+        if (self->stack[i] == SCREEN_HOLD) {
+            self->depth = i;
+            s_arrive(self);
+            break;
+        }
+    app_say(self, true,
+            "Your hold on seat %s ended and the seat went back on sale. To choose a seat "
+            "again, go to Concerts.",
+            seat);
+}
+
+const char *app_error_text(bo_status_t status, const char *detail, char *out, size_t size)
+{
+    const char *text;
+    bool with_detail = false;
+    switch (status) {
+    case BO_BAD_REQUEST:
+        text = "The server could not accept that request";
+        with_detail = true;
+        break;
+    case BO_UNKNOWN_OP:
+        text = "This server does not know that request: it may be an older version than the "
+               "client.";
+        break;
+    case BO_TOO_LARGE:
+        text = "That request was too large for the server.";
+        break;
+    case BO_NOT_FOUND:
+        text = "That is no longer there; refresh (r) and try again.";
+        break;
+    case BO_TOKEN_INVALID:
+    case BO_TOKEN_WAITING:
+    case BO_TOKEN_EXPIRED:
+        text = "Your turn has ended; you need to line up again.";
+        break;
+    case BO_NOT_RESERVABLE:
+        text = "That show is not open for booking right now.";
+        break;
+    case BO_SEAT_TAKEN:
+        text = "Someone else took that seat just now; choose another.";
+        break;
+    case BO_HOLD_LIMIT:
+        text = "You already hold as many seats as you may: pay for one in My tickets (t).";
+        break;
+    case BO_HOLD_EXPIRED:
+        text = "The hold ended and the seat went back on sale.";
+        break;
+    case BO_INSUFFICIENT_POINTS:
+        text = "Not enough points: charge some in the wallet (w).";
+        break;
+    case BO_FORBIDDEN:
+        text = "That reservation is not yours.";
+        break;
+    case BO_CONFLICT:
+        text = "That clashed with another request; try again.";
+        break;
+    case BO_INTERNAL:
+    default:
+        text = "The server had a problem; try again in a moment";
+        with_detail = true;
+        break;
+    }
+    if (with_detail && detail && detail[0])
+        snprintf(out, size, "%s (%s).", text, detail);
+    else if (with_detail)
+        snprintf(out, size, "%s.", text);
+    else
+        snprintf(out, size, "%s", text);
+    return out;
+}
+
+const char *app_message_line(const app_t *self, bool *is_error, char *out, size_t size)
+{
+    if (self->link_lost) {
+        *is_error = true;
+        snprintf(out, size, "The server at %s is not answering; retrying…",
+                 self->endpoint[0] ? self->endpoint : "its endpoint");
+        return out;
+    }
+    *is_error = self->message_is_error;
+    snprintf(out, size, "%s", self->message);
+    return out;
+}
+
+bool app_too_small(const app_t *self)
+{
+    return self->rows < APP_MIN_ROWS || self->cols < APP_MIN_COLS;
 }
 
 void app_send(app_t *self, bo_op_t op, json_t *request, bool with_token)
@@ -221,6 +369,7 @@ static bool s_common_error(app_t *self, bo_op_t op, bo_status_t status)
             return true; /* already explained, by an earlier reply */
         int64_t unknown = self->user_id;
         self->user_id = 0;
+        self->user_name[0] = '\0';
         app_replace_all(self, SCREEN_SIGNIN);
         app_say(self, true, "This server does not know user %lld; choose or create a user.",
                 (long long)unknown);
@@ -251,6 +400,9 @@ void app_reply(app_t *self, const char *text, size_t size, int64_t now)
         status = BO_INTERNAL;
         message = "The server sent a reply this client cannot read.";
     }
+    char friendly[APP_MESSAGE_MAX];
+    if (status != BO_OK && reply && json_object_get(reply, "error"))
+        message = app_error_text(status, message, friendly, sizeof friendly);
     bo_token_status_t was = self->token_status;
     bool had_token = self->has_token;
     s_update_session(self, head.op, status, reply);
@@ -311,6 +463,25 @@ void app_resize(app_t *self, int rows, int cols)
     self->cols = cols;
 }
 
+/* q on the first screen quits, after asking if something would be lost. */
+static void s_quit_or_ask(app_t *self)
+{
+    char seat[FORMAT_TEXT_MAX];
+    if (app_hold_live(self)) {
+        self->confirm_quit = true;
+        app_say(self, true,
+                "Quit? Your hold on seat %s is not paid yet. y quits, any other key "
+                "stays.",
+                format_seat(self->hold.hold.seat_number, seat));
+    } else if (app_turn_active(self)) {
+        self->confirm_quit = true;
+        app_say(self, true,
+                "Quit? Your turn to book is still on. y quits, any other key "
+                "stays.");
+    } else
+        self->quit = true;
+}
+
 static void s_global_key(app_t *self, int key)
 {
     switch (key) {
@@ -319,18 +490,22 @@ static void s_global_key(app_t *self, int key)
         break;
     case 'q':
     case APP_ESCAPE:
-        app_back(self);
+        if (self->depth <= 1)
+            s_quit_or_ask(self);
+        else
+            app_back(self);
         break;
     case 'Q':
     case APP_CTRL('c'):
         self->quit = true;
         break;
     case 'w':
-        if (self->user_id && app_screen(self) != SCREEN_WALLET)
+        if (self->user_id && app_screen(self) != SCREEN_WALLET && app_screen(self) != SCREEN_SIGNIN)
             app_push(self, SCREEN_WALLET);
         break;
     case 't':
-        if (self->user_id && app_screen(self) != SCREEN_TICKETS)
+        if (self->user_id && app_screen(self) != SCREEN_TICKETS &&
+            app_screen(self) != SCREEN_SIGNIN)
             app_push(self, SCREEN_TICKETS);
         break;
     default:
@@ -341,11 +516,26 @@ static void s_global_key(app_t *self, int key)
 void app_key(app_t *self, int key, int64_t now)
 {
     self->now = now;
+    if (app_too_small(self)) {
+        /* Nothing of the screen shows: only quitting acts. */
+        if (key == 'q' || key == 'Q' || key == APP_CTRL('c'))
+            self->quit = true;
+        return;
+    }
     if (self->help_visible) {
         /* Any key closes help; Ctrl-C still quits. */
         self->help_visible = false;
         if (key == APP_CTRL('c'))
             self->quit = true;
+        return;
+    }
+    if (self->confirm_quit) {
+        self->confirm_quit = false;
+        if (key == 'y' || key == 'Y' || key == 'Q' || key == APP_CTRL('c')) {
+            self->quit = true;
+            return;
+        }
+        self->message[0] = '\0';
         return;
     }
     const screen_t *screen = s_top(self);
@@ -358,6 +548,6 @@ void app_mouse(app_t *self, int row, int col, int64_t now)
 {
     self->now = now;
     const screen_t *screen = s_top(self);
-    if (!self->help_visible && screen->click)
+    if (!self->help_visible && !self->confirm_quit && !app_too_small(self) && screen->click)
         screen->click(self, row, col);
 }

@@ -54,6 +54,10 @@ typedef enum {
 #define APP_SEATS_POLL_MS 2000
 /* How long before a failed request that a screen depends on is tried again. */
 #define APP_RETRY_MS 2000
+/* The smallest terminal the client draws in; below it only q, Q and
+   Ctrl-C act. */
+#define APP_MIN_ROWS 20
+#define APP_MIN_COLS 60
 
 typedef struct {
     int64_t concert_id;
@@ -87,6 +91,9 @@ typedef struct app_t {
     bool link_lost; /* a request timed out since the last answer */
     bool quit;
     bool help_visible;
+    /* q on the first screen asked "quit?"; the next key answers. */
+    bool confirm_quit;
+    char endpoint[256]; /* for telling the person which server is silent */
     char message[APP_MESSAGE_MAX];
     bool message_is_error;
 
@@ -98,6 +105,7 @@ typedef struct app_t {
     bool has_token;
     int64_t balance;
     bool balance_known;
+    char user_name[BO_NAME_MAX + 1]; /* "" when not known */
     /* Called when a person signs in, so main can remember them. */
     void (*remember_user)(int64_t user_id, void *arg);
     void *remember_arg;
@@ -126,6 +134,9 @@ typedef struct app_t {
         int64_t position, waiting, eta_s;
         int64_t last_poll;
         bool entered;
+        /* Why the person was sent back to the line; shown again when
+           their turn comes, so it is not lost under "It's your turn". */
+        char why[APP_MESSAGE_MAX];
     } queue;
     struct {
         app_concert_t items[APP_CONCERTS_MAX];
@@ -146,11 +157,16 @@ typedef struct app_t {
         bo_seat_t seats[BO_SEAT_MAX];
         int count, cursor;
         bool loaded, reserving;
+        int64_t reserving_seat; /* the seat number asked for */
         int64_t last_refresh;
     } seats;
     struct {
         bo_reservation_t hold; /* title points at `title` */
         char title[APP_TITLE_MAX];
+        bool live; /* held, not yet paid nor known to have lapsed */
+        /* The person left to line up again to pay for it: when their turn
+           comes they return to it. */
+        bool resume;
     } hold;
     struct {
         bo_ledger_entry_t entries[APP_LEDGER_MAX];
@@ -204,5 +220,28 @@ void app_say(app_t *self, bool is_error, const char *format, ...)
 /* The person's token is no longer usable: back to the line. */
 void app_token_lost(app_t *self, const char *why);
 void app_sign_in(app_t *self, int64_t user_id);
+
+/* Sets what a reserve or a ticket chose as the hold being paid for. */
+void app_take_hold(app_t *self, const bo_reservation_t *hold);
+/* The hold is held and its time has not run out. */
+bool app_hold_live(const app_t *self);
+/* The hold lapsed (its countdown ended, or payment said HOLD_EXPIRED):
+   back to the seat grid it was taken from, or else to the screen below
+   the hold, with an explanation. */
+void app_hold_lapsed(app_t *self);
+/* Pops screens down to the topmost `screen` in the stack; false (and no
+   change) if it is not there. */
+bool app_back_to(app_t *self, screen_id_t screen);
+/* The person has a turn to book with right now. */
+bool app_turn_active(const app_t *self);
+
+/* The client's words for an error reply; `detail` is the server's own
+   message, shown only where the code alone says little. */
+const char *app_error_text(bo_status_t status, const char *detail, char *out, size_t size);
+/* What the message line shows: the screen's message, or the notice that
+   the server is not answering. */
+const char *app_message_line(const app_t *self, bool *is_error, char *out, size_t size);
+/* The terminal is below the minimum size. */
+bool app_too_small(const app_t *self);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <curses.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "draw.h"
 #include "format.h"
@@ -24,7 +25,9 @@ static void s_status_bar(const app_t *app)
 {
     char user[48] = "not signed in", balance[FORMAT_TEXT_MAX] = "", token[96],
          left[FORMAT_TEXT_MAX];
-    if (app->user_id)
+    if (app->user_id && app->user_name[0])
+        text_copy(user, sizeof user, app->user_name);
+    else if (app->user_id)
         snprintf(user, sizeof user, "user %lld", (long long)app->user_id);
     if (app->balance_known)
         format_points(app->balance, balance);
@@ -49,43 +52,100 @@ static void s_status_bar(const app_t *app)
     draw_text(0, room, app->cols - room, STYLE_BAR, connection);
 }
 
+/* The screen's own keys first, so a narrow terminal cuts the shared ones. */
 static void s_key_bar(const app_t *app, const screen_t *screen)
 {
     char keys[256];
-    snprintf(keys, sizeof keys, " ? help  q back  w wallet  t tickets%s%s",
-             screen->keys && screen->keys[0] ? "  │  " : "", screen->keys ? screen->keys : "");
+    const char *own = screen_keys(screen, app);
+    bool signed_in = app->user_id && app_screen(app) != SCREEN_SIGNIN;
+    snprintf(keys, sizeof keys, " %s%s? help  %s%s", own, own[0] ? "  │  " : "",
+             app->depth <= 1 ? "q quit" : "q back", signed_in ? "  w wallet  t tickets" : "");
     draw_text(app->rows - 1, 0, app->cols, STYLE_BAR, keys);
 }
 
-static const char *const s_help[] = {
-    "Keys",
-    "",
-    "  ?            this help (any key closes it)",
-    "  q, Esc       back; on the first screen, quit",
-    "  Q, Ctrl-C    quit at once",
-    "  Enter        choose, hold the seat, confirm (Space also holds)",
-    "  ↑ ↓ ← →      move (also h j k l; Home/End, PgUp/PgDn in lists)",
-    "  mouse        click a seat to select it, click again to hold it",
-    "  w            wallet: balance, charge points, recent activity",
-    "  t            my tickets: paid seats and open holds",
-    "  r            refresh the screen's data",
-    "  c            (wallet) charge points",
-    "  p            (hold) pay for the held seat",
-    "  y / n        (payment) pay / go back",
-    "  u            (waiting room) change user",
-    "",
-    "A held seat is yours until its countdown ends; pay before then.",
+static const char *const s_help_everywhere[] = {
+    "?            this help (any key closes it)",
+    "q, Esc       back; on the first screen, quit",
+    "Q, Ctrl-C    quit at once",
+};
+static const char *const s_help_signed_in[] = {
+    "w            wallet: balance, charge, activity",
+    "t            my tickets: paid seats, open holds",
 };
 
-static void s_help_overlay(const app_t *app)
+/* The help: this screen's keys, then the keys that work everywhere, in a
+   frame over a cleared band of the terminal, so nothing shows through. */
+static void s_help_overlay(const app_t *app, const screen_t *screen)
 {
-    int count = (int)(sizeof s_help / sizeof s_help[0]);
-    int width = app->cols - 8 > 70 ? 70 : app->cols - 8;
-    int top = (app->rows - count - 2) / 2, left = (app->cols - width) / 2;
-    for (int i = -1; i <= count; i++) {
-        const char *line = i >= 0 && i < count ? s_help[i] : "";
-        draw_text(top + 1 + i, left, width, i == 0 ? STYLE_CURSOR : STYLE_BAR, line);
+    const char *lines[40];
+    int count = 0;
+    char heading[96];
+    snprintf(heading, sizeof heading, "Keys: %s", screen->title);
+    lines[count++] = heading;
+    for (int i = 0; screen->help && screen->help[i] && count < 24; i++)
+        lines[count++] = screen->help[i];
+    lines[count++] = "";
+    for (size_t i = 0; i < sizeof s_help_everywhere / sizeof s_help_everywhere[0]; i++)
+        lines[count++] = s_help_everywhere[i];
+    if (app->user_id && app_screen(app) != SCREEN_SIGNIN)
+        for (size_t i = 0; i < sizeof s_help_signed_in / sizeof s_help_signed_in[0]; i++)
+            lines[count++] = s_help_signed_in[i];
+    int width = app->cols - 4 > 60 ? 60 : app->cols - 4;
+    int height = count + 2;
+    if (height > app->rows)
+        height = app->rows, count = height - 2;
+    int top = (app->rows - height) / 2, left = (app->cols - width) / 2;
+    char edge[256 * 3 + 8];
+    for (int row = 0; row < height; row++)
+        draw_text(top + row, 0, app->cols, STYLE_NORMAL, "");
+    for (int row = 0; row < height; row += height - 1) {
+        size_t used = 0;
+        used += (size_t)snprintf(edge + used, sizeof edge - used, "%s", row ? "└" : "┌");
+        for (int i = 0; i < width - 2 && used + 4 < sizeof edge; i++)
+            used += (size_t)snprintf(edge + used, sizeof edge - used, "─");
+        snprintf(edge + used, sizeof edge - used, "%s", row ? "┘" : "┐");
+        draw_text(top + row, left, width, STYLE_TITLE, edge);
     }
+    for (int i = 0; i < count; i++) {
+        draw_text(top + 1 + i, left, 1, STYLE_TITLE, "│");
+        draw_text(top + 1 + i, left + 2, width - 4, i == 0 ? STYLE_TITLE : STYLE_NORMAL, lines[i]);
+        draw_text(top + 1 + i, left + width - 1, 1, STYLE_TITLE, "│");
+    }
+}
+
+/* The message on one line, or two when it is long: the second line is
+   the body's last row, which no screen needs at the minimum size. */
+static void s_message(const app_t *app)
+{
+    bool is_error;
+    char text[APP_MESSAGE_MAX + 128];
+    app_message_line(app, &is_error, text, sizeof text);
+    style_t style = is_error ? STYLE_ERROR : STYLE_GOOD;
+    int width = app->cols - 2;
+    if (text_width(text) <= width) {
+        draw_text(app->rows - 2, 1, width, style, text);
+        return;
+    }
+    /* Break at the last space that lets the first line fit. */
+    size_t cut = 0;
+    char first[sizeof text];
+    for (size_t i = 1; text[i]; i++) {
+        if (text[i] != ' ')
+            continue;
+        memcpy(first, text, i);
+        first[i] = '\0';
+        if (text_width(first) > width)
+            break;
+        cut = i;
+    }
+    if (cut == 0) {
+        draw_text(app->rows - 2, 1, width, style, text);
+        return;
+    }
+    memcpy(first, text, cut);
+    first[cut] = '\0';
+    draw_text(app->rows - 3, 1, width, style, first);
+    draw_text(app->rows - 2, 1, width, style, text + cut + 1);
 }
 
 static void s_too_small(const app_t *app)
@@ -101,7 +161,7 @@ static void s_too_small(const app_t *app)
 void chrome_draw(const app_t *app)
 {
     erase();
-    if (app->rows < CHROME_MIN_ROWS || app->cols < CHROME_MIN_COLS) {
+    if (app_too_small(app)) {
         s_too_small(app);
         return;
     }
@@ -110,9 +170,8 @@ void chrome_draw(const app_t *app)
     draw_text(1, 1, app->cols - 2, STYLE_TITLE, screen->title);
     area_t body = screen_body(app);
     screen->draw(app, &body);
-    draw_text(app->rows - 2, 1, app->cols - 2, app->message_is_error ? STYLE_ERROR : STYLE_GOOD,
-              app->message);
+    s_message(app);
     s_key_bar(app, screen);
     if (app->help_visible)
-        s_help_overlay(app);
+        s_help_overlay(app, screen);
 }

@@ -7,8 +7,8 @@
 #include "app.h"
 
 /* The smallest terminal the client draws in. */
-#define CHROME_MIN_ROWS 20
-#define CHROME_MIN_COLS 60
+#define CHROME_MIN_ROWS APP_MIN_ROWS
+#define CHROME_MIN_COLS APP_MIN_COLS
 
 /* Draws the whole frame for the app's current state. */
 void chrome_draw(const app_t *app);

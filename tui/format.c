@@ -46,7 +46,7 @@ char *format_eta(int64_t seconds, char buf[FORMAT_TEXT_MAX])
 char *format_countdown(int64_t deadline_ms, int64_t now_ms, char buf[FORMAT_TEXT_MAX])
 {
     int64_t left = deadline_ms - now_ms;
-    int64_t seconds = left <= 0 ? 0 : (left + 999) / 1000;
+    int64_t seconds = left <= 0 ? 0 : left / 1000;
     if (seconds >= 3600)
         snprintf(buf, FORMAT_TEXT_MAX, "%lld:%02lld:%02lld", (long long)(seconds / 3600),
                  (long long)(seconds / 60 % 60), (long long)(seconds % 60));
@@ -73,6 +73,21 @@ char *format_show_time(int64_t at_ms, char buf[FORMAT_TEXT_MAX])
 char *format_local_time(int64_t at_ms, char buf[FORMAT_TEXT_MAX])
 {
     return s_strftime(at_ms, "%Y-%m-%d %H:%M", buf);
+}
+
+char *format_short_time(int64_t at_ms, char buf[FORMAT_TEXT_MAX])
+{
+    return s_strftime(at_ms, "%m-%d %H:%M", buf);
+}
+
+char *format_seat(int64_t seat_number, char buf[FORMAT_TEXT_MAX])
+{
+    if (seat_number < BO_SEAT_MIN || seat_number > BO_SEAT_MAX)
+        snprintf(buf, FORMAT_TEXT_MAX, "no. %lld", (long long)seat_number);
+    else
+        snprintf(buf, FORMAT_TEXT_MAX, "%c%lld", (char)('A' + (seat_number - 1) / 10),
+                 (long long)((seat_number - 1) % 10 + 1));
+    return buf;
 }
 
 bool format_parse_charge(const char *text, int64_t *amount, const char **why)

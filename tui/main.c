@@ -270,6 +270,7 @@ int main(int argc, char **argv)
     if (options.user_id)
         config_save_user(options.user_id);
     app->remember_user = s_remember;
+    snprintf(app->endpoint, sizeof app->endpoint, "%s", options.endpoint);
 
     s_start_curses();
     app_resize(app, LINES, COLS);

@@ -17,6 +17,13 @@ const screen_t *screen_for(screen_id_t id)
     return s_screens[id];
 }
 
+const char *screen_keys(const screen_t *screen, const app_t *app)
+{
+    if (screen->keys_for)
+        return screen->keys_for(app);
+    return screen->keys ? screen->keys : "";
+}
+
 /* Row 0 is the status bar, row 1 the screen's title; the last two rows are
    the message line and the key bar. */
 area_t screen_body(const app_t *app)

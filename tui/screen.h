@@ -18,8 +18,13 @@ typedef struct {
 
 typedef struct {
     const char *title;
-    /* Keys this screen adds, for the key bar ("Enter reserve  p pay"). */
+    /* Keys this screen adds, for the key bar ("Enter reserve  p pay"), or
+       keys_for() when they depend on the screen's state. */
     const char *keys;
+    const char *(*keys_for)(const app_t *app);
+    /* Every key of this screen for the help overlay, one per line
+       ("p, Enter     pay"), ending with NULL. */
+    const char *const *help;
     /* Gated screens need an active token; losing it sends the person back
        to the line. */
     bool needs_token;
@@ -37,6 +42,8 @@ typedef struct {
 } screen_t;
 
 const screen_t *screen_for(screen_id_t id);
+/* The screen's keys for the key bar, as they are now. */
+const char *screen_keys(const screen_t *screen, const app_t *app);
 
 /* The body area for the terminal size in `app` (between the title line and
    the message line); draw and click agree on it through this. */
@@ -54,6 +61,10 @@ bool screen_is_printable(int key);
 /* The first row of a list of `count` items scrolled so `cursor` shows in
    `visible` rows. */
 int screen_list_first(int cursor, int count, int visible);
+
+/* The list keys (screen_list_key), for screens' help. */
+#define SCREEN_HELP_LIST                                                                           \
+    "↑ ↓, k j     move", "g G, Home End first, last", "PgUp PgDn    ten up, ten down"
 
 extern const screen_t screen_signin;
 extern const screen_t screen_queue;

@@ -82,9 +82,17 @@ static void s_draw(const app_t *app, const area_t *area)
     }
 }
 
+static const char *const s_help[] = {
+    SCREEN_HELP_LIST,
+    "Enter        see the dates of the concert",
+    "r            refresh the list",
+    NULL,
+};
+
 const screen_t screen_concerts = {
     .title = "Concerts",
     .keys = "↑↓ move  Enter dates  r refresh",
+    .help = s_help,
     .needs_token = true,
     .enter = s_enter,
     .key = s_key,

@@ -71,24 +71,46 @@ static void s_draw(const app_t *app, const area_t *area)
         draw_text(area->top + 3, col, width, STYLE_DIM, "q goes back to the concerts.");
         return;
     }
+    /* The reservation window gets a column when there is room for it, and
+       the chosen show's window is spelled out in full below the list. */
+    bool window_column = width >= 63;
     draw_text(area->top + 2, col, width, STYLE_DIM,
-              "  Show                     From  Left  Booking closes");
-    int visible = area->rows - 4;
+              window_column ? "  Show                   From  Left  Booking window"
+                            : "  Show                   From  Left");
+    int visible = area->rows - 6;
     int first = screen_list_first(app->dates.cursor, app->dates.count, visible);
-    for (int i = first; i < app->dates.count && i - first < visible; i++) {
+    int row = area->top + 3;
+    for (int i = first; i < app->dates.count && i - first < visible; i++, row++) {
         const bo_schedule_t *show = &app->dates.items[i].schedule;
-        char when[FORMAT_TEXT_MAX], price[FORMAT_TEXT_MAX], closes[FORMAT_TEXT_MAX];
+        char when[FORMAT_TEXT_MAX], price[FORMAT_TEXT_MAX], opens[FORMAT_TEXT_MAX],
+            closes[FORMAT_TEXT_MAX];
         bool here = i == app->dates.cursor;
-        draw_line(area->top + 3 + i - first, col, width, here ? STYLE_CURSOR : STYLE_NORMAL,
-                  "%s %-16s %12s  %4lld  %s", here ? ">" : " ",
+        draw_line(row, col, width, here ? STYLE_CURSOR : STYLE_NORMAL,
+                  "%s %-16s %10s  %4lld  %s%s%s", here ? ">" : " ",
                   format_show_time(show->show_time, when), format_points(show->price, price),
-                  (long long)show->left_tickets, format_local_time(show->reservation_end, closes));
+                  (long long)show->left_tickets,
+                  window_column ? format_short_time(show->reservation_start, opens) : "",
+                  window_column ? " – " : "",
+                  window_column ? format_short_time(show->reservation_end, closes) : "");
     }
+    const bo_schedule_t *chosen = &app->dates.items[app->dates.cursor].schedule;
+    char opens[FORMAT_TEXT_MAX], closes[FORMAT_TEXT_MAX];
+    draw_line(row + 1, col, width, STYLE_NORMAL, "Booking window: %s – %s",
+              format_local_time(chosen->reservation_start, opens),
+              format_local_time(chosen->reservation_end, closes));
 }
+
+static const char *const s_help[] = {
+    SCREEN_HELP_LIST,
+    "Enter        see the seats of the show",
+    "r            refresh the list",
+    NULL,
+};
 
 const screen_t screen_dates = {
     .title = "Dates",
     .keys = "↑↓ move  Enter seats  r refresh",
+    .help = s_help,
     .needs_token = true,
     .enter = s_enter,
     .key = s_key,

@@ -8,6 +8,14 @@
 #include "format.h"
 #include "screen.h"
 
+/* Arriving (again, say back from the wallet) asks afresh: what the page
+   says about the balance is worked out when it is drawn, never kept. */
+static void s_enter(app_t *app)
+{
+    if (app->pay.stage != PAY_PAID)
+        app->pay.stage = PAY_CONFIRM;
+}
+
 static void s_pay(app_t *app)
 {
     app->pay.stage = PAY_SENDING;
@@ -22,27 +30,41 @@ static void s_reply(app_t *app, bo_op_t op, bo_status_t status, const char *mess
     (void)reply;
     if (op != BO_OP_PAYMENT_PAY)
         return;
+    char seat[FORMAT_TEXT_MAX], points[FORMAT_TEXT_MAX];
+    format_seat(app->hold.hold.seat_number, seat);
     switch (status) {
     case BO_OK:
         app->pay.ticket = app->hold.hold;
         app->pay.stage = PAY_PAID;
+        app->hold.live = false;
+        app->hold.resume = false;
         /* The journey is over: nothing to go back to but the start. */
         app_replace_all(app, SCREEN_PAY);
         app_say(app, false, "Paid. Enjoy the show!");
         break;
     case BO_INSUFFICIENT_POINTS:
         app->pay.stage = PAY_SHORT;
+        /* The server said so: ask for the balance, which the page shows. */
+        app_send(app, BO_OP_POINT_BALANCE, json_object(), false);
+        app_say(app, true, "Not enough points for seat %s (%s): charge some in the wallet (w).",
+                seat, format_points(app->hold.hold.price, points));
         break;
     case BO_HOLD_EXPIRED:
-        /* Back to the hold, which sees the lapse and returns to the seats. */
         app->hold.hold.hold_expires_at = app->now;
-        app_back(app);
-        app_say(app, true, "Too late: the hold expired and the seat went back on sale.");
+        app_hold_lapsed(app);
         break;
     default:
         app->pay.stage = PAY_CONFIRM;
         break;
     }
+}
+
+/* The hold's countdown reached zero while the person was deciding. */
+static void s_tick(app_t *app)
+{
+    if (app->pay.stage == PAY_CONFIRM || app->pay.stage == PAY_SHORT)
+        if (app->hold.hold.hold_expires_at <= app->now)
+            app_hold_lapsed(app);
 }
 
 static bool s_key(app_t *app, int key)
@@ -60,7 +82,10 @@ static bool s_key(app_t *app, int key)
         }
         return false;
     case PAY_SENDING:
-        return key != APP_CTRL('c') && key != 'Q';
+        if (key == APP_CTRL('c') || key == 'Q')
+            return false;
+        app_say(app, false, "Waiting for the server to answer the payment…");
+        return true;
     case PAY_PAID:
         if (screen_is_enter(key)) {
             app_push(app, SCREEN_TICKETS);
@@ -78,17 +103,16 @@ static bool s_key(app_t *app, int key)
 static void s_draw_ticket(const app_t *app, const area_t *area)
 {
     const bo_reservation_t *ticket = &app->pay.ticket;
-    int row = area->top + 1, col = area->left + 4, width = area->cols - 8;
-    char when[FORMAT_TEXT_MAX], price[FORMAT_TEXT_MAX], balance[FORMAT_TEXT_MAX];
+    int row = area->top + 1, col = area->left + 2, width = area->cols - 4;
+    char when[FORMAT_TEXT_MAX], price[FORMAT_TEXT_MAX], balance[FORMAT_TEXT_MAX],
+        seat[FORMAT_TEXT_MAX];
     draw_text(row++, col, width, STYLE_GOOD, "PAID — here is your ticket");
     row++;
     draw_text(row++, col, width > 50 ? 50 : width, STYLE_BAR, "  TICKET");
     draw_line(row++, col, width, STYLE_NORMAL, "  %s", app->hold.title);
     draw_line(row++, col, width, STYLE_NORMAL, "  %s", format_show_time(ticket->show_time, when));
-    draw_line(row++, col, width, STYLE_NORMAL, "  Seat %c%lld (no. %lld)   %s",
-              (char)('A' + (ticket->seat_number - 1) / 10),
-              (long long)(ticket->seat_number - 1) % 10 + 1, (long long)ticket->seat_number,
-              format_points(ticket->price, price));
+    draw_line(row++, col, width, STYLE_NORMAL, "  Seat %s   %s",
+              format_seat(ticket->seat_number, seat), format_points(ticket->price, price));
     draw_line(row++, col, width, STYLE_DIM, "  Reservation %lld",
               (long long)ticket->reservation_id);
     row++;
@@ -107,11 +131,13 @@ static void s_draw(const app_t *app, const area_t *area)
         return;
     }
     const bo_reservation_t *hold = &app->hold.hold;
-    int row = area->top + 1, col = area->left + 4, width = area->cols - 8;
-    char price[FORMAT_TEXT_MAX], balance[FORMAT_TEXT_MAX], left[FORMAT_TEXT_MAX];
-    draw_line(row++, col, width, STYLE_TITLE, "Pay %s for seat %lld?",
-              format_points(hold->price, price), (long long)hold->seat_number);
+    int row = area->top + 1, col = area->left + 2, width = area->cols - 4;
+    char price[FORMAT_TEXT_MAX], balance[FORMAT_TEXT_MAX], left[FORMAT_TEXT_MAX],
+        when[FORMAT_TEXT_MAX], seat[FORMAT_TEXT_MAX];
+    draw_line(row++, col, width, STYLE_TITLE, "Pay %s for seat %s?",
+              format_points(hold->price, price), format_seat(hold->seat_number, seat));
     draw_line(row++, col, width, STYLE_NORMAL, "%s", app->hold.title);
+    draw_line(row++, col, width, STYLE_NORMAL, "%s", format_show_time(hold->show_time, when));
     draw_line(row++, col, width, STYLE_DIM, "The hold ends in %s.",
               format_countdown(hold->hold_expires_at, app->now, left));
     row++;
@@ -119,23 +145,43 @@ static void s_draw(const app_t *app, const area_t *area)
         draw_text(row, col, width, STYLE_DIM, "Paying…");
         return;
     }
-    if (app->pay.stage == PAY_SHORT) {
+    if (app->balance_known && app->balance < hold->price) {
         char missing[FORMAT_TEXT_MAX];
         draw_line(row++, col, width, STYLE_ERROR, "Not enough points: your balance is %s.",
                   format_points(app->balance, balance));
         draw_line(row++, col, width, STYLE_NORMAL, "Charge at least %s (w), then y to pay.",
                   format_points(hold->price - app->balance, missing));
-        row++;
+    } else if (app->balance_known) {
+        draw_line(row++, col, width, STYLE_NORMAL, "Your balance: %s, after paying %s.",
+                  format_points(app->balance, balance),
+                  format_points(app->balance - hold->price, left));
     }
+    row++;
     draw_text(row++, col, width, STYLE_KEY, "y  yes, pay");
     draw_text(row, col, width, STYLE_KEY, "n  no, go back");
 }
 
+static const char *const s_help[] = {
+    "y, Enter     pay (confirm)",
+    "n            no, go back to the hold",
+    "Enter        (after paying) my tickets",
+    "n            (after paying) another ticket",
+    NULL,
+};
+
+static const char *s_keys(const app_t *app)
+{
+    return app->pay.stage == PAY_PAID ? "Enter my tickets  n another" : "y pay  n back";
+}
+
 const screen_t screen_pay = {
     .title = "Payment",
-    .keys = "",
+    .keys_for = s_keys,
+    .help = s_help,
     .needs_token = true,
+    .enter = s_enter,
     .key = s_key,
     .reply = s_reply,
+    .tick = s_tick,
     .draw = s_draw,
 };

@@ -17,6 +17,34 @@ static void s_enter(app_t *app)
     app_send(app, BO_OP_QUEUE_ENTER, json_object(), false);
 }
 
+/* The turn came. Back to the hold being paid for if there is one; the
+   reason the person was sent to the line stays in view. The time left is
+   in the status bar, which counts down; the message would not. */
+static void s_admitted(app_t *app)
+{
+    char why[APP_MESSAGE_MAX], seat[FORMAT_TEXT_MAX];
+    snprintf(why, sizeof why, "%s", app->queue.why);
+    app->queue.why[0] = '\0';
+    bool resume = app->hold.resume;
+    app->hold.resume = false;
+    format_seat(app->hold.hold.seat_number, seat);
+    app_replace_all(app, SCREEN_CONCERTS);
+    if (resume && app_hold_live(app)) {
+        app_push(app, SCREEN_HOLD);
+        app->pay.stage = PAY_CONFIRM;
+        app_push(app, SCREEN_PAY);
+        app_say(app, false, "It's your turn again: pay for seat %s (y), or n to go back.", seat);
+    } else if (resume) {
+        app_say(app, true,
+                "It's your turn again, but your hold on seat %s ended meanwhile: "
+                "choose a concert.",
+                seat);
+    } else if (why[0]) {
+        app_say(app, true, "%s It's your turn again: choose a concert.", why);
+    } else
+        app_say(app, false, "It's your turn! Choose a concert; your time left is at the top.");
+}
+
 static void s_reply(app_t *app, bo_op_t op, bo_status_t status, const char *message,
                     const json_t *reply)
 {
@@ -29,10 +57,7 @@ static void s_reply(app_t *app, bo_op_t op, bo_status_t status, const char *mess
     app->queue.entered = true;
     app->queue.last_poll = app->now;
     if (state.status == BO_TOKEN_ACTIVE) {
-        char left[FORMAT_TEXT_MAX];
-        app_replace_all(app, SCREEN_CONCERTS);
-        app_say(app, false, "It's your turn! You have %s to book a seat.",
-                format_countdown(state.expires_at, app->now, left));
+        s_admitted(app);
         return;
     }
     if (state.status == BO_TOKEN_EXPIRED_STATE) {
@@ -66,7 +91,10 @@ static bool s_key(app_t *app, int key)
     if (key != 'u')
         return false;
     app->user_id = 0;
+    app->user_name[0] = '\0';
     app->has_token = false;
+    app->hold.live = false;
+    app->hold.resume = false;
     app_replace_all(app, SCREEN_SIGNIN);
     return true;
 }
@@ -109,9 +137,16 @@ static void s_draw(const app_t *app, const area_t *area)
               "While you wait you can charge points (w) or look at your tickets (t).");
 }
 
+static const char *const s_help[] = {
+    "u            change user (leaves the line)",
+    "(the line moves by itself; the screen follows it)",
+    NULL,
+};
+
 const screen_t screen_queue = {
     .title = "Waiting room",
     .keys = "u change user",
+    .help = s_help,
     .enter = s_enter,
     .key = s_key,
     .reply = s_reply,

@@ -60,13 +60,11 @@ static void s_take_hold(app_t *app, const json_t *reply)
     bo_reservation_t hold;
     if (!codec_parse_hold(reply, &hold))
         return;
-    text_copy(app->hold.title, sizeof app->hold.title, hold.title);
-    hold.title = app->hold.title;
-    app->hold.hold = hold;
-    char left[FORMAT_TEXT_MAX];
+    app_take_hold(app, &hold);
+    char seat[FORMAT_TEXT_MAX];
     app_push(app, SCREEN_HOLD);
-    app_say(app, false, "Seat %lld is held for you for %s. Pay before the time runs out.",
-            (long long)hold.seat_number, format_countdown(hold.hold_expires_at, app->now, left));
+    app_say(app, false, "Seat %s is held for you. Pay before the countdown ends.",
+            format_seat(hold.seat_number, seat));
 }
 
 static void s_reply(app_t *app, bo_op_t op, bo_status_t status, const char *message,
@@ -77,13 +75,20 @@ static void s_reply(app_t *app, bo_op_t op, bo_status_t status, const char *mess
         s_take_seat_list(app, reply);
     } else if (op == BO_OP_SEAT_RESERVE) {
         app->seats.reserving = false;
-        if (status == BO_OK)
+        char seat[FORMAT_TEXT_MAX];
+        format_seat(app->seats.reserving_seat, seat);
+        if (status == BO_OK) {
             s_take_hold(app, reply);
-        else if (status == BO_SEAT_TAKEN)
+        } else if (status == BO_SEAT_TAKEN) {
+            app_say(app, true, "Someone else took seat %s just now; choose another.", seat);
             s_request_seats(app);
-        else if (status == BO_HOLD_LIMIT)
+        } else if (status == BO_HOLD_LIMIT) {
             app_say(app, true, "You already hold %d seats: pay for one in My tickets (t).",
                     BO_MAX_HOLDS);
+        } else if (status == BO_NOT_RESERVABLE) {
+            app_say(app, true, "Seat %s cannot be held: this show is not open for booking now.",
+                    seat);
+        }
     }
 }
 
@@ -95,24 +100,29 @@ static void s_tick(app_t *app)
 }
 
 /* Seat 13 is "B3": rows of ten from the stage back. */
-static void s_seat_name(int index, char name[8])
+static void s_seat_name(int index, char name[FORMAT_TEXT_MAX])
 {
-    snprintf(name, 8, "%c%d", 'A' + index / SEATS_PER_ROW, index % SEATS_PER_ROW + 1);
+    format_seat(index + 1, name);
 }
 
 static void s_reserve(app_t *app)
 {
     const bo_seat_t *seat = &app->seats.seats[app->seats.cursor];
-    char name[8];
+    char name[FORMAT_TEXT_MAX];
     s_seat_name(app->seats.cursor, name);
+    if (app->seats.reserving) {
+        char asked[FORMAT_TEXT_MAX];
+        app_say(app, false, "Waiting for the server… (holding seat %s)",
+                format_seat(app->seats.reserving_seat, asked));
+        return;
+    }
     if (seat->status != BO_SEAT_FREE) {
         app_say(app, true, "Seat %s is %s; choose a free one.", name,
                 seat->status == BO_SEAT_SOLD ? "sold" : "held by someone");
         return;
     }
-    if (app->seats.reserving)
-        return;
     app->seats.reserving = true;
+    app->seats.reserving_seat = seat->number;
     app_send(app, BO_OP_SEAT_RESERVE,
              json_pack("{s:I, s:I}", "schedule_id", (json_int_t)app->seats.show.schedule_id,
                        "seat_number", (json_int_t)seat->number),
@@ -236,20 +246,20 @@ static void s_tiers(const app_t *app, char *out, size_t size)
     }
 }
 
+/* Under the grid and aligned with it, whatever the terminal's width. */
 static void s_draw_details(const app_t *app, const area_t *area, int row)
 {
-    int col = area->left + 2, width = area->cols - 4;
+    int col = s_grid_left(area), width = area->left + area->cols - col;
     char tiers[256];
     s_tiers(app, tiers, sizeof tiers);
     draw_text(row++, col, width, STYLE_DIM, "[07] free   [··] held   [××] sold   >07< cursor");
     draw_text(row++, col, width, STYLE_DIM, tiers);
     const bo_seat_t *seat = &app->seats.seats[app->seats.cursor];
-    char name[8], price[FORMAT_TEXT_MAX];
+    char name[FORMAT_TEXT_MAX], price[FORMAT_TEXT_MAX];
     s_seat_name(app->seats.cursor, name);
     static const char *const states[] = {"free: Enter holds it for you", "held by someone", "sold"};
     draw_line(row, col, width, seat->status == BO_SEAT_FREE ? STYLE_GOOD : STYLE_NORMAL,
-              "Seat %s (no. %lld) · %s · %s", name, (long long)seat->number,
-              format_points(seat->price, price), states[seat->status]);
+              "Seat %s · %s · %s", name, format_points(seat->price, price), states[seat->status]);
 }
 
 static void s_draw(const app_t *app, const area_t *area)
@@ -274,9 +284,18 @@ static void s_draw(const app_t *app, const area_t *area)
     s_draw_details(app, area, area->top + GRID_TOP + HALL_ROWS + 1);
 }
 
+static const char *const s_help[] = {
+    "← ↑ ↓ →      move (also h j k l)",
+    "Enter, Space hold the seat under the cursor",
+    "mouse        click a seat, click again to hold it",
+    "r            refresh the seats",
+    NULL,
+};
+
 const screen_t screen_seats = {
     .title = "Seats",
-    .keys = "←↑↓→/hjkl move  Enter hold  r refresh",
+    .keys = "hjkl/←↑↓→ move  Enter hold  r refresh",
+    .help = s_help,
     .needs_token = true,
     .enter = s_enter,
     .key = s_key,

@@ -24,6 +24,7 @@ static void s_choose_demo(app_t *app, int64_t user_id)
     if (app->signin.checking_user && app_is_pending(app, BO_OP_POINT_BALANCE))
         return; /* one check at a time */
     app->signin.checking_user = user_id;
+    app->user_name[0] = '\0';
     app_send(app, BO_OP_POINT_BALANCE, json_pack("{s:I}", "user_id", (json_int_t)user_id), false);
     app_say(app, false, "Checking user %lld…", (long long)user_id);
 }
@@ -86,8 +87,10 @@ static void s_reply(app_t *app, bo_op_t op, bo_status_t status, const char *mess
                 (long long)app->signin.checking_user);
     if (op == BO_OP_POINT_BALANCE)
         app->signin.checking_user = 0;
-    else if (op == BO_OP_USER_CREATE && status == BO_OK)
+    else if (op == BO_OP_USER_CREATE && status == BO_OK) {
+        text_copy(app->user_name, sizeof app->user_name, app->signin.name);
         app_sign_in(app, json_integer_value(json_object_get(reply, "user_id")));
+    }
 }
 
 static void s_draw(const app_t *app, const area_t *area)
@@ -109,18 +112,28 @@ static void s_draw(const app_t *app, const area_t *area)
     if (app->signin.typing) {
         char field[BO_NAME_MAX + 16];
         snprintf(field, sizeof field, "Your name: %s_", app->signin.name);
-        draw_text(row++, area->left + 4, area->cols - 8, STYLE_KEY, field);
-        draw_text(row, area->left + 4, area->cols - 8, STYLE_DIM,
+        draw_text(row++, area->left + 4, area->cols - 6, STYLE_KEY, field);
+        draw_text(row, area->left + 4, area->cols - 6, STYLE_DIM,
                   "Enter to create the user, Esc to cancel.");
     } else {
-        draw_text(row, area->left + 4, area->cols - 8, STYLE_DIM,
-                  "Choose with the arrows and Enter. The client remembers you next time.");
+        draw_text(row, area->left + 4, area->cols - 6, STYLE_DIM,
+                  "Choose with ↑↓ and Enter; you are remembered next time.");
     }
 }
 
+static const char *const s_help[] = {
+    SCREEN_HELP_LIST,
+    "1 2 3        sign in as demo user 1, 2 or 3",
+    "n            new user: type a name",
+    "Enter        choose; (typing) create the user",
+    "Esc          (typing) cancel; Backspace erases",
+    NULL,
+};
+
 const screen_t screen_signin = {
     .title = "Sign in",
-    .keys = "↑↓ move  Enter choose  n new user",
+    .keys = "↑↓ move  1-3 demo user  n new user  Enter choose",
+    .help = s_help,
     .enter = s_enter,
     .key = s_key,
     .reply = s_reply,

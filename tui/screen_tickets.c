@@ -52,9 +52,7 @@ static bool s_key(app_t *app, int key)
         app_say(app, false, "Only an open hold can be paid from here.");
         return true;
     }
-    app->hold.hold = item->reservation;
-    text_copy(app->hold.title, sizeof app->hold.title, item->title);
-    app->hold.hold.title = app->hold.title;
+    app_take_hold(app, &item->reservation);
     app_push(app, SCREEN_HOLD);
     return true;
 }
@@ -70,16 +68,21 @@ static void s_draw(const app_t *app, const area_t *area)
         draw_text(area->top + 1, col, width, STYLE_NORMAL, "You have no tickets yet.");
         return;
     }
+    /* Narrow terminals drop the weekday, so the concert keeps some room. */
+    bool wide = width >= 72;
     draw_text(area->top, col, width, STYLE_DIM,
-              "  Status        Show              Seat  Price        Concert");
+              wide ? "  Status    Show              Seat  Price       Concert"
+                   : "  Status    Show          Seat  Price       Concert");
     int visible = area->rows - 1;
     int first = screen_list_first(app->tickets.cursor, app->tickets.count, visible);
     for (int i = first; i < app->tickets.count && i - first < visible; i++) {
         const bo_reservation_t *reservation = &app->tickets.items[i].reservation;
-        char status[32], when[FORMAT_TEXT_MAX], price[FORMAT_TEXT_MAX], left[FORMAT_TEXT_MAX];
+        char status[32], when[FORMAT_TEXT_MAX], price[FORMAT_TEXT_MAX], left[FORMAT_TEXT_MAX],
+            seat[FORMAT_TEXT_MAX];
         if (reservation->status == BO_RESERVATION_PAID)
             snprintf(status, sizeof status, "PAID");
-        else if (reservation->status == BO_RESERVATION_CANCELLED)
+        else if (reservation->status == BO_RESERVATION_CANCELLED ||
+                 reservation->hold_expires_at <= app->now)
             snprintf(status, sizeof status, "lapsed");
         else
             snprintf(status, sizeof status, "held %s",
@@ -88,16 +91,28 @@ static void s_draw(const app_t *app, const area_t *area)
         style_t style = here                                              ? STYLE_CURSOR
                         : reservation->status == BO_RESERVATION_CANCELLED ? STYLE_DIM
                                                                           : STYLE_NORMAL;
-        draw_line(area->top + 1 + i - first, col, width, style, "%s %-13s %-17s %4lld  %-12s %s",
-                  here ? ">" : " ", status, format_show_time(reservation->show_time, when),
-                  (long long)reservation->seat_number, format_points(reservation->price, price),
-                  reservation->title);
+        if (wide)
+            format_show_time(reservation->show_time, when);
+        else
+            format_short_time(reservation->show_time, when);
+        draw_line(area->top + 1 + i - first, col, width, style, "%s %-9s %-*s  %-4s  %-10s  %s",
+                  here ? ">" : " ", status, wide ? 16 : 12, when,
+                  format_seat(reservation->seat_number, seat),
+                  format_points(reservation->price, price), reservation->title);
     }
 }
 
+static const char *const s_help[] = {
+    SCREEN_HELP_LIST,
+    "Enter        pay for a held seat",
+    "r            refresh the list",
+    NULL,
+};
+
 const screen_t screen_tickets = {
     .title = "My tickets",
-    .keys = "↑↓ move  Enter pay a held seat",
+    .keys = "↑↓ move  Enter pay a held seat  r refresh",
+    .help = s_help,
     .enter = s_enter,
     .key = s_key,
     .reply = s_reply,

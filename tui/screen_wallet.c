@@ -106,21 +106,21 @@ static bool s_key(app_t *app, int key)
 
 static void s_draw(const app_t *app, const area_t *area)
 {
-    int row = area->top + 1, col = area->left + 4, width = area->cols - 8;
+    int row = area->top + 1, col = area->left + 2, width = area->cols - 4;
     char balance[FORMAT_TEXT_MAX];
     draw_line(row++, col, width, STYLE_TITLE, "Balance: %s",
               app->balance_known ? format_points(app->balance, balance) : "…");
     row++;
     if (app->wallet.typing) {
         draw_line(row++, col, width, STYLE_KEY, "Charge amount: %s_", app->wallet.amount);
-        draw_text(row++, col, width, STYLE_DIM,
-                  "1 to 10,000,000 points. Enter to charge, Esc to cancel.");
+        draw_text(row++, col, width, STYLE_DIM, "1 to 10,000,000 P. Enter charges, Esc cancels.");
     } else {
         draw_text(row++, col, width, STYLE_KEY, "c  charge points");
         row++;
     }
     row++;
     draw_text(row++, col, width, STYLE_DIM, "Recent activity");
+    draw_text(row++, col, width, STYLE_DIM, "When              What          Amount       Balance");
     if (!app->wallet.loaded) {
         draw_text(row, col, width, STYLE_DIM, "Loading…");
         return;
@@ -134,15 +134,24 @@ static void s_draw(const app_t *app, const area_t *area)
             after[FORMAT_TEXT_MAX];
         snprintf(signed_amount, sizeof signed_amount, "%s%s", entry->amount > 0 ? "+" : "",
                  format_points(entry->amount, amount));
-        draw_line(row++, col, width, STYLE_NORMAL, "%-16s  %-8s %14s   balance %s",
+        draw_line(row++, col, width, STYLE_NORMAL, "%-16s  %-7s %12s  %12s",
                   format_local_time(entry->at, when), kinds[entry->kind], signed_amount,
                   format_points(entry->balance_after, after));
     }
 }
 
+static const char *const s_help[] = {
+    "c, Enter     start a charge: type the amount",
+    "Enter        (typing) charge the amount",
+    "Esc          (typing) cancel; Backspace erases",
+    "r            refresh the balance and activity",
+    NULL,
+};
+
 const screen_t screen_wallet = {
     .title = "Wallet",
-    .keys = "c charge  r refresh",
+    .keys = "c/Enter charge  r refresh",
+    .help = s_help,
     .enter = s_enter,
     .key = s_key,
     .reply = s_reply,

@@ -29,7 +29,7 @@ from tmux import BOXOFFICE, PROMPT, Tmux  # noqa: E402
 
 ADMIT = ["--admit-interval-ms", "200"]
 TTL_30 = ["--token-ttl", "30", "--hold-ttl", "30"]
-CLIENT_MARKS = ("boxoffice │", "? help  q back")
+CLIENT_MARKS = ("boxoffice │", "? help  q ")
 DATE_ROW = re.compile(r"> \w{3} \d\d \w{3} \d\d:\d\d ")
 SEAT_CELL = re.compile(r"[\[>](?:\d\d|··|××)[\]<]")
 GRID_ROW = re.compile(r"^\s*([A-E])  ((?:[\[>](?:\d\d|··|××)[\]<] ?){10})\s*$")
@@ -296,18 +296,23 @@ class Journey(TuiTestCase):
         # ? lists the keys; any key closes the help.
         term.send("?")
         screen = term.wait_for("Q, Ctrl-C    quit at once")
-        for line in ("q, Esc       back", "Enter        choose", "w            wallet",
-                     "t            my tickets", "p            (hold) pay"):
+        for line in ("Keys: Concerts", "q, Esc       back", "Enter        see the dates",
+                     "w            wallet", "t            my tickets", "g G, Home End",
+                     "r            refresh"):
             self.assertIn(line, screen)
         term.send("x")
         screen = term.wait_gone("quit at once")
         self.assertEqual(title(screen), "Concerts")
 
         term.send("Enter")
-        screen = term.wait_for(lambda text: title(text) == "Dates" and "Booking closes" in text
+        screen = term.wait_for(lambda text: title(text) == "Dates" and "Booking window" in text
                                and text)
         self.assertIn(KOREAN_TITLES[0], screen)
-        self.assertRegex(screen, r"> \w{3} \d\d \w{3} 10:00\s+80,000 P\s+50\s+\d{4}-\d\d-\d\d")
+        # The whole reservation window: opens – closes, in the row and below.
+        self.assertRegex(screen, r"> \w{3} \d\d \w{3} 10:00\s+80,000 P\s+50\s+"
+                         r"\d\d-\d\d \d\d:\d\d – \d\d-\d\d \d\d:\d\d")
+        self.assertRegex(screen, r"Booking window: \d{4}-\d\d-\d\d \d\d:\d\d – "
+                         r"\d{4}-\d\d-\d\d \d\d:\d\d")
 
         term.send("Enter")
         screen = self.wait_title(term, "Seats")
@@ -325,15 +330,15 @@ class Journey(TuiTestCase):
             term.send(key)
             self.wait_grid(term, lambda cells, seat=seat: cells[seat] == ">%02d<" % seat
                            and cursor(cells) == seat)
-        screen = term.wait_for("Seat B2 (no. 12) · 120,000 P · free: Enter holds it for you")
+        screen = term.wait_for("Seat B2 · 120,000 P · free: Enter holds it for you")
 
         term.send("Enter")
         screen = term.wait_for(lambda text: title(text) == "Hold" and "Your seat is held" in text
                                and text)
         self.assertIn("Concert:   " + KOREAN_TITLES[0], screen)
-        self.assertIn("Seat:      B2 (no. 12)", screen)
+        self.assertIn("Seat:      B2", screen)
         self.assertIn("Price:     120,000 P", screen)
-        self.assertIn("Seat 12 is held for you", message_line(screen))
+        self.assertIn("Seat B2 is held for you", message_line(screen))
         first = countdown_s(screen, r"Hold ends in ")
         self.assertIsNotNone(first, screen)
         # 30 s from the next whole second, as the server counts.
@@ -344,11 +349,15 @@ class Journey(TuiTestCase):
 
         term.send("p")
         screen = term.wait_for(lambda text: title(text) == "Payment" and text)
-        self.assertIn("Pay 120,000 P for seat 12?", screen)
+        self.assertIn("Pay 120,000 P for seat B2?", screen)
         self.assertIn("y  yes, pay", screen)
+        self.assertRegex(screen, r"\n\s+\w{3} \d\d \w{3} 10:00\s*\n")
+        self.assertIn("Your balance: 500,000 P, after paying 380,000 P.", screen)
+        self.assertTrue(rows(screen)[-1].startswith(" y pay  n back"), screen)
         term.send("y")
         screen = term.wait_for("PAID — here is your ticket")
-        self.assertIn("Seat B2 (no. 12)   120,000 P", screen)
+        self.assertIn("Seat B2   120,000 P", screen)
+        self.assertIn("q quit", rows(screen)[-1])
         self.assertIn("Balance now: 380,000 P", screen)
         self.assertIn("Paid. Enjoy the show!", message_line(screen))
         self.assertIn("380,000 P", status_bar(screen))
@@ -358,7 +367,7 @@ class Journey(TuiTestCase):
                                and text)
         ticket = next(line for line in rows(screen) if "PAID" in line)
         self.assertRegex(ticket,
-                         r"PAID\s+\w{3} \d\d \w{3} 10:00\s+12\s+120,000 P\s+봄날의 재즈")
+                         r"PAID\s+\w{3} \d\d \w{3} 10:00\s+B2\s+120,000 P\s+봄날의 재즈")
 
         with open(remembered) as stored:
             self.assertEqual(stored.read().strip(), "1")
@@ -387,22 +396,24 @@ class Journey(TuiTestCase):
             user_id = int(stored.read())
         self.assertEqual(self.balance_and_ledger(api, user_id), (0, []))
         screen = term.wait_for(KOREAN_TITLES[0])
-        self.assertIn("user %d │ 0 P │" % user_id, status_bar(screen))
+        # The person's name, not their id.
+        self.assertIn("boxoffice │ 지민 Kim │ 0 P │", status_bar(screen))
 
         term.send("Enter")
-        term.wait_for("Booking closes")
+        term.wait_for("Booking window")
         term.send("Enter")
         self.wait_grid(term)
         term.send("Enter")
         screen = term.wait_for("Your seat is held")
-        self.assertIn("Your balance is 0 P: charge at least 120,000 P more (w).", screen)
+        self.assertIn("Balance 0 P: charge at least 120,000 P more (w).", screen)
         term.send("p")
         term.wait_for("y  yes, pay")
         term.send("y")
         screen = term.wait_for("Not enough points")
         self.assertIn("Not enough points: your balance is 0 P.", screen)
         self.assertIn("Charge at least 120,000 P (w), then y to pay.", screen)
-        self.assertIn("not enough points", message_line(screen))
+        self.assertIn("Not enough points for seat A1", screen)
+        self.assertNotIn("balance is 0\n", screen)
 
         term.send("w")
         screen = term.wait_for(lambda text: title(text) == "Wallet" and "Nothing yet." in text
@@ -433,6 +444,10 @@ class Journey(TuiTestCase):
 
         term.send("q")
         screen = term.wait_for(lambda text: title(text) == "Payment" and text)
+        # Back from charging, nothing stale: the balance as it is now.
+        self.assertNotIn("Not enough points", screen)
+        self.assertNotIn("Charge at least", screen)
+        self.assertIn("Your balance: 150,000 P, after paying 30,000 P.", screen)
         term.send("y")
         screen = term.wait_for("PAID — here is your ticket")
         self.assertIn("Balance now: 30,000 P", screen)
@@ -451,17 +466,17 @@ class LiveUpdates(TuiTestCase):
             self.wait_grid(term, lambda cells, seat=seat: cursor(cells) == seat)
         term.send("Enter")
         screen = term.wait_for("Your seat is held")
-        self.assertIn("Seat:      A5 (no. 5)", screen)
+        self.assertIn("Seat:      A5", screen)
         # The server rounds the hold's start up to a whole second.
         self.assertLessEqual(countdown_s(screen, r"Hold ends in "), 3)
         start = time.monotonic()
         screen = term.wait_for(lambda text: title(text) == "Seats" and text, timeout=6)
         self.assertGreater(time.monotonic() - start, 0.5)
-        self.assertIn("Your hold on seat 5 expired and the seat went back on sale.",
+        self.assertIn("Your hold on seat A5 ended and the seat went back on sale.",
                       message_line(screen))
         # The seat is free again, on the server and in the grid.
         self.wait_grid(term, lambda cells: cells[5] == ">05<")
-        term.wait_for("Seat A5 (no. 5) · 120,000 P · free: Enter holds it for you", timeout=6)
+        term.wait_for("Seat A5 · 120,000 P · free: Enter holds it for you", timeout=6)
         term.send("h")
         self.wait_grid(term, lambda cells: cells[4] == ">04<" and cells[5] == "[05]")
         api = self.api(daemon)
@@ -529,6 +544,9 @@ class LiveUpdates(TuiTestCase):
         screen = term.wait_for(lambda text: "○ reconnecting…" in status_bar(text) and text,
                                timeout=8)
         self.assertIn("500,000 P", status_bar(screen))
+        # The message line says which server is silent, not only the corner.
+        said = " ".join(term.capture().split())
+        self.assertIn("The server at %s is not answering; retrying…" % daemon.endpoint, said)
         # The keyboard still answers while the network waits.
         term.send("?")
         term.wait_for("Q, Ctrl-C    quit at once", timeout=3)
@@ -614,7 +632,8 @@ class Terminal(TuiTestCase):
                          or (width < 70 and lines[0].startswith(" user 1 │")))
                     and lines[0].rstrip().endswith("● connected")
                     and lines[1].strip() == "Seats"
-                    and lines[-1].startswith(" ? help  q back")
+                    # The screen's own keys first; the shared ones may be cut.
+                    and lines[-1].startswith(" hjkl/←↑↓→ move  Enter hold  r refresh")
                     and all(display_width(line) <= width for line in lines)
                     and screen)
         return check
@@ -687,7 +706,7 @@ class Terminal(TuiTestCase):
         self.start_client(term, daemon, 1, prefix="NO_COLOR=1 ")
         term.wait_for(KOREAN_TITLES[0])
         term.send("Enter")
-        term.wait_for("Booking closes")
+        term.wait_for("Booking window")
         term.send("Enter")
         for seat in range(1, 8):
             if seat != 1:
@@ -725,12 +744,17 @@ class QuitCleanly(TuiTestCase):
     def user(self):
         return self.new_user(self.admin, "quitter %s" % self._testMethodName, points=500000)
 
-    def back_out(self, term, titles):
-        """q, and the titles expected after each q; the last q quits."""
+    def back_out(self, term, titles, confirm=True):
+        """q, and the titles expected after each q; the last q quits, after
+        a y when the person's turn is on (the key bar says "q quit")."""
         for expected in titles:
             term.send("q")
             self.wait_title(term, expected)
+        self.assertIn("q quit", rows(term.wait_for("q quit"))[-1])
         term.send("q")
+        if confirm:
+            term.wait_for("Quit?")
+            term.send("y")
         self.assert_left_cleanly(term)
 
     def test_7a_signin(self):
@@ -739,7 +763,7 @@ class QuitCleanly(TuiTestCase):
         self.wait_title(term, "Sign in")
         term.wait_for(lambda screen: status_bar(screen).rstrip().endswith("● connected"),
                       timeout=3)
-        self.back_out(term, [])
+        self.back_out(term, [], confirm=False)
         self.assertFalse(os.path.exists(os.path.join(term.config_home, "boxoffice", "user")))
 
     def test_7b_queue(self):
@@ -757,7 +781,7 @@ class QuitCleanly(TuiTestCase):
         self.assertEqual(title(screen), "Waiting room")
         self.assertRegex(screen, r"Your place in line:\s+[12] of [12]")
         self.assertRegex(screen, r"Estimated wait:\s+about (10|20) min")
-        self.back_out(term, [])
+        self.back_out(term, [], confirm=False)
         self.stop_daemon(daemon)
 
     def test_7c_concerts(self):
@@ -769,7 +793,7 @@ class QuitCleanly(TuiTestCase):
         term = self.terminal()
         self.reach_concerts(term, self.daemon, self.user())
         term.send("Enter")
-        term.wait_for("Booking closes")
+        term.wait_for("Booking window")
         self.back_out(term, ["Concerts"])
 
     def test_7e_seats(self):
@@ -827,6 +851,112 @@ class QuitCleanly(TuiTestCase):
         term.wait_for("Charge amount: 12_")
         term.send("C-c")
         self.assert_left_cleanly(term)
+
+
+class Legible(TuiTestCase):
+    """Every screen fits the minimum size legibly; help lists every key in a
+    frame; the grid's details line up with it on a large terminal."""
+
+    def test_9a_every_screen_at_60x20(self):
+        daemon = self.start_daemon(ADMIT + TTL_30)
+        term = self.terminal(60, 20)
+        self.reach_concerts(term, daemon, 1)
+        screen = term.settled()
+        self.assertTrue(rows(screen)[-1].startswith(" ↑↓ move  Enter dates  r refresh"), screen)
+
+        term.send("Enter")
+        screen = term.wait_for(lambda text: title(text) == "Dates" and "Booking window" in text
+                               and text)
+        self.assertRegex(screen, r"Booking window: \d{4}-\d\d-\d\d \d\d:\d\d – "
+                         r"\d{4}-\d\d-\d\d \d\d:\d\d")
+        self.assertNotIn("…", "\n".join(rows(screen)[2:-2]))
+
+        term.send("Enter")
+        self.wait_grid(term)
+        term.send("Enter")
+        screen = term.wait_for(lambda text: title(text) == "Hold" and "Your seat is held" in text
+                               and text)
+        self.assertIn("q  back; the seat stays yours until the countdown ends", screen)
+        self.assertNotIn("…", "\n".join(rows(screen)[2:-2]))
+
+        term.send("p")
+        screen = term.wait_for(lambda text: title(text) == "Payment" and "y  yes, pay" in text
+                               and text)
+        self.assertIn("Your balance: 500,000 P, after paying 380,000 P.", screen)
+        self.assertTrue(rows(screen)[-1].startswith(" y pay  n back"), screen)
+        term.send("n")
+        self.wait_title(term, "Hold")
+
+        term.send("w")
+        screen = term.wait_for(lambda text: title(text) == "Wallet" and "+500,000 P" in text
+                               and text)
+        self.assertRegex(screen, r"When\s+What\s+Amount\s+Balance")
+        self.assertRegex(screen, r"charge\s+\+500,000 P\s+500,000 P")
+        term.send("q")
+        self.wait_title(term, "Hold")
+
+        term.send("t")
+        screen = term.wait_for(lambda text: title(text) == "My tickets" and "held" in text
+                               and text)
+        ticket = next(line for line in rows(screen) if "held" in line)
+        # The concert keeps a column of its own, the seat its grid name.
+        self.assertRegex(ticket, r"held \d:\d\d\s+\d\d-\d\d 10:00\s+A1\s+120,000 P\s+봄날의")
+        for line in rows(screen):
+            self.assertLessEqual(display_width(line), 60)
+        self.quit(term)
+        self.stop_daemon(daemon)
+
+    def test_9b_help_in_a_frame(self):
+        daemon = self.start_daemon(ADMIT + TTL_30)
+        term = self.terminal(60, 20)
+        self.reach_seats(term, daemon, 1)
+        term.send("?")
+        screen = term.wait_for("Keys: Seats")
+        lines = rows(screen)
+        top = next(i for i, line in enumerate(lines) if "┌" in line)
+        bottom = next(i for i, line in enumerate(lines) if "└" in line)
+        self.assertGreater(bottom, top)
+        left = lines[top].index("┌")
+        for line in lines[top + 1:bottom]:
+            self.assertEqual(line[left], "│", screen)
+            # Nothing of the screen under it shows at its left.
+            self.assertEqual(line[:left].strip(), "", screen)
+        for key in ("h j k l", "Enter, Space", "mouse", "r            refresh",
+                    "Q, Ctrl-C    quit at once", "w            wallet", "t            my tickets"):
+            self.assertIn(key, screen)
+        term.send("x")
+        term.wait_gone("Keys: Seats")
+
+        # Sign-in's help lists its own keys, and no wallet before signing in.
+        other = self.terminal()
+        self.start_client(other, daemon)
+        self.wait_title(other, "Sign in")
+        self.assertNotIn("w wallet", rows(other.settled())[-1])
+        other.send("?")
+        screen = other.wait_for("Keys: Sign in")
+        self.assertIn("1 2 3        sign in as demo user 1, 2 or 3", screen)
+        self.assertIn("n            new user", screen)
+        self.assertNotIn("wallet", screen)
+        other.send("x")
+        other.wait_gone("Keys: Sign in")
+        other.send("q")
+        self.assert_left_cleanly(other)
+        self.quit(term)
+        self.stop_daemon(daemon)
+
+    def test_9c_details_centred_with_the_grid(self):
+        daemon = self.start_daemon(ADMIT + TTL_30)
+        term = self.terminal(120, 40)
+        self.reach_seats(term, daemon, 1)
+        screen = term.wait_for("Seat A1 · 120,000 P")
+        lines = rows(screen)
+        grid_left = next(line for line in lines if GRID_ROW.match(line)).index("A  ")
+        legend = next(line for line in lines if "[07] free" in line)
+        detail = next(line for line in lines if "Seat A1 ·" in line)
+        self.assertEqual(legend.index("[07] free"), grid_left)
+        self.assertEqual(detail.index("Seat A1"), grid_left)
+        self.quit(term)
+        self.stop_daemon(daemon)
 
 
 if __name__ == "__main__":

@@ -251,6 +251,42 @@ static void s_assert_message(bool is_error, const char *contains)
     assert_int_equal(s_app->message_is_error, is_error);
 }
 
+/* The client's own words for an error code, as the message line shows
+   them instead of the server's text. */
+static const char *s_friendly(const char *code)
+{
+    static const struct {
+        const char *code, *words;
+    } table[] = {
+        {"BAD_REQUEST", "could not accept that request"},
+        {"UNKNOWN_OP", "does not know that request"},
+        {"TOO_LARGE", "too large for the server"},
+        {"NOT_FOUND", "no longer there"},
+        {"NOT_RESERVABLE", "not open for booking"},
+        {"HOLD_LIMIT", "4 seats"},
+        {"FORBIDDEN", "not yours"},
+        {"CONFLICT", "clashed with another request"},
+        {"INTERNAL", "server had a problem"},
+        {"NO_SUCH_CODE", "server had a problem"},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (strcmp(table[i].code, code) == 0)
+            return table[i].words;
+    fail_msg("no friendly words known for %s", code);
+    return NULL;
+}
+
+/* The message is the client's, not the server's raw text: the raw text
+   appears only as the detail of the codes that say little alone. */
+static void s_assert_friendly(const char *code)
+{
+    s_assert_message(true, s_friendly(code));
+    bool detail = strcmp(code, "BAD_REQUEST") == 0 || strcmp(code, "INTERNAL") == 0 ||
+                  strcmp(code, "NO_SUCH_CODE") == 0;
+    if (!detail && strstr(s_app->message, "server: "))
+        fail_msg("the message line shows the server's text: \"%s\"", s_app->message);
+}
+
 /* Replies ------------------------------------------------------------- */
 
 static void s_reply_waiting(int position, int waiting, int eta_s)
@@ -943,7 +979,17 @@ static void test_back_from_every_screen(void **state)
     assert_false(app->quit);
     /* The concert list is the root once the turn came. */
     assert_int_equal(app->depth, 1);
+    /* With the turn still on, q asks first; any other key stays. */
     s_press('q');
+    assert_false(app->quit);
+    assert_true(app->confirm_quit);
+    s_assert_message(true, "Quit?");
+    s_press('x');
+    assert_false(app->quit);
+    assert_false(app->confirm_quit);
+    assert_int_equal(app_screen(app), SCREEN_CONCERTS);
+    s_press('q');
+    s_press('y');
     assert_true(app->quit);
     s_finish();
 
@@ -1193,7 +1239,7 @@ static void test_seat_taken_reloads_the_grid(void **state)
     s_press(APP_ENTER);
     s_answer_error("seat.reserve", "SEAT_TAKEN");
     assert_int_equal(app_screen(app), SCREEN_SEATS);
-    s_assert_message(true, "SEAT_TAKEN");
+    s_assert_message(true, "Someone else took seat A1 just now");
     json_t *request = s_take("concert.seats");
     assert_int_equal(s_int(request, "schedule_id"), SCHEDULE);
     s_reply_seats("h");
@@ -1220,10 +1266,7 @@ static void test_reserve_errors_leave_the_grid_usable(void **state)
         s_answer_error("seat.reserve", codes[code]);
         assert_int_equal(app_screen(app), SCREEN_SEATS);
         assert_true(app->message_is_error);
-        if (strcmp(codes[code], "HOLD_LIMIT") == 0)
-            s_assert_message(true, "4 seats");
-        else
-            s_assert_message(true, codes[code]);
+        s_assert_friendly(codes[code]);
         assert_false(app->seats.reserving);
         /* Usable: the grid moves and Enter asks again. */
         s_press('l');
@@ -1244,7 +1287,7 @@ static void test_list_errors_leave_screens_usable(void **state)
         s_press(APP_ENTER);
         s_answer_error("concert.dates", codes[code]);
         assert_int_equal(app_screen(app), SCREEN_DATES);
-        s_assert_message(true, codes[code]);
+        s_assert_friendly(codes[code]);
         assert_false(app->dates.loaded);
         s_press('r');
         s_take("concert.dates");
@@ -1262,8 +1305,12 @@ static void test_pay_short_of_points(void **state)
     s_answer_error("payment.pay", "INSUFFICIENT_POINTS");
     assert_int_equal(app_screen(app), SCREEN_PAY);
     assert_int_equal(app->pay.stage, PAY_SHORT);
-    s_assert_message(true, "INSUFFICIENT_POINTS");
-    /* The wallet is offered; coming back keeps the stage. */
+    s_assert_message(true, "Not enough points for seat A1");
+    /* The balance is asked for, so the page can say what is missing. */
+    s_take("point.balance");
+    s_reply_balance(100000);
+    assert_int_equal(app->balance, 100000);
+    /* The wallet is offered; coming back asks afresh, with nothing stale. */
     s_press('w');
     assert_int_equal(app_screen(app), SCREEN_WALLET);
     s_take("point.balance");
@@ -1272,7 +1319,8 @@ static void test_pay_short_of_points(void **state)
     s_reply_history();
     s_press('q');
     assert_int_equal(app_screen(app), SCREEN_PAY);
-    assert_int_equal(app->pay.stage, PAY_SHORT);
+    assert_int_equal(app->pay.stage, PAY_CONFIRM);
+    assert_string_equal(app->message, "");
     s_press('y');
     json_t *request = s_take("payment.pay");
     assert_int_equal(s_int(request, "reservation_id"), RESERVATION);
@@ -1290,7 +1338,7 @@ static void test_pay_errors_leave_the_screen_usable(void **state)
         s_answer_error("payment.pay", codes[code]);
         assert_int_equal(app_screen(app), SCREEN_PAY);
         assert_int_equal(app->pay.stage, PAY_CONFIRM);
-        s_assert_message(true, codes[code]);
+        s_assert_friendly(codes[code]);
         s_press('y');
         s_take("payment.pay");
         s_finish();
@@ -1304,11 +1352,10 @@ static void test_pay_hold_expired_goes_back(void **state)
     s_now = T0 + 5000;
     s_press('y');
     s_answer_error("payment.pay", "HOLD_EXPIRED");
-    assert_int_equal(app_screen(app), SCREEN_HOLD);
-    s_assert_message(true, "expired");
-    s_tick_at(T0 + 5500);
+    /* Straight back to the grid the seat was taken from. */
     assert_int_equal(app_screen(app), SCREEN_SEATS);
-    s_assert_message(true, "expired");
+    s_assert_message(true, "Your hold on seat A1 ended");
+    assert_false(app_hold_live(app));
     json_t *request = s_take("concert.seats");
     assert_int_equal(s_int(request, "schedule_id"), SCHEDULE);
     s_finish();
@@ -1327,7 +1374,7 @@ static void test_charge_errors_leave_the_wallet_usable(void **state)
         assert_int_equal(s_int(request, "amount"), 5000);
         s_fail_with(codes[code]);
         assert_int_equal(app_screen(app), SCREEN_WALLET);
-        s_assert_message(true, codes[code]);
+        s_assert_friendly(codes[code]);
         assert_false(app->wallet.charging);
         assert_int_equal(app->balance, 200000);
         s_press('c');
@@ -1535,7 +1582,7 @@ static void test_token_runs_out_quietly_off_the_gated_screens(void **state)
     s_assert_nothing_to_send();
     s_press('p');
     assert_int_equal(app_screen(app), SCREEN_QUEUE);
-    s_assert_message(true, "Your hold stays");
+    s_assert_message(true, "Your hold on seat A1 stays");
     s_finish();
 }
 
@@ -1548,7 +1595,7 @@ static void test_hold_countdown_goes_back(void **state)
     s_assert_nothing_to_send();
     s_tick_at(T0 + HOLD_TTL_MS);
     assert_int_equal(app_screen(app), SCREEN_SEATS);
-    s_assert_message(true, "seat 1 expired");
+    s_assert_message(true, "Your hold on seat A1 ended");
     json_t *request = s_take("concert.seats");
     assert_int_equal(s_int(request, "schedule_id"), SCHEDULE);
     s_reply_seats("");
@@ -1863,6 +1910,308 @@ static void test_reply_without_request_is_ignored(void **state)
     s_finish();
 }
 
+/* Audit fixes ----------------------------------------------------------- */
+
+/* A seat held on the hold screen until T0 + TOKEN_TTL_MS + 60 s, with the
+   turn ended under it at T0 + TOKEN_TTL_MS. */
+static app_t *s_hold_outliving_the_turn(void)
+{
+    app_t *app = s_at_seats("");
+    s_press(APP_ENTER);
+    s_take("seat.reserve");
+    s_reply_hold(1, T0 + TOKEN_TTL_MS + 60000);
+    s_tick_at(T0 + TOKEN_TTL_MS);
+    assert_int_equal(app_screen(app), SCREEN_HOLD);
+    assert_false(app_turn_active(app));
+    return app;
+}
+
+static void test_pay_after_the_turn_returns_to_the_hold(void **state)
+{
+    (void)state;
+    app_t *app = s_hold_outliving_the_turn();
+    s_press('p');
+    assert_int_equal(app_screen(app), SCREEN_QUEUE);
+    assert_true(app->hold.resume);
+    s_take("queue.enter");
+    s_reply_waiting(2, 2, 10);
+    assert_int_equal(app_screen(app), SCREEN_QUEUE);
+    s_tick_at(T0 + TOKEN_TTL_MS + 1000);
+    s_take("queue.status");
+    s_reply_active(T0 + TOKEN_TTL_MS + 1000 + TOKEN_TTL_MS);
+    /* Back to paying for the same hold, with Hold and Concerts under it. */
+    assert_int_equal(app_screen(app), SCREEN_PAY);
+    assert_int_equal(app->pay.stage, PAY_CONFIRM);
+    assert_int_equal(app->depth, 3);
+    assert_int_equal(app->stack[0], SCREEN_CONCERTS);
+    assert_int_equal(app->stack[1], SCREEN_HOLD);
+    assert_false(app->hold.resume);
+    s_assert_message(false, "pay for seat A1");
+    s_take("concert.list"); /* the concerts under it loaded on the way */
+    s_reply_concerts();
+    s_press('y');
+    json_t *request = s_take("payment.pay");
+    assert_int_equal(s_int(request, "reservation_id"), RESERVATION);
+    s_finish();
+
+    /* The hold ran out while the person waited: the concerts, and why. */
+    app = s_hold_outliving_the_turn();
+    s_press('p');
+    s_take("queue.enter");
+    s_now = T0 + TOKEN_TTL_MS + 60000;
+    s_reply_active(s_now + TOKEN_TTL_MS);
+    assert_int_equal(app_screen(app), SCREEN_CONCERTS);
+    s_assert_message(true, "your hold on seat A1 ended");
+    assert_false(app->hold.resume);
+    s_finish();
+
+    /* The turn runs out on the payment page itself: same return. */
+    app = s_at_hold();
+    s_press('p');
+    assert_int_equal(app_screen(app), SCREEN_PAY);
+    app->hold.hold.hold_expires_at = T0 + TOKEN_TTL_MS + 60000;
+    s_tick_at(T0 + TOKEN_TTL_MS);
+    assert_int_equal(app_screen(app), SCREEN_QUEUE);
+    s_assert_message(true, "Your hold on seat A1 stays");
+    s_take("queue.enter");
+    s_reply_active(s_now + TOKEN_TTL_MS);
+    assert_int_equal(app_screen(app), SCREEN_PAY);
+    s_finish();
+}
+
+static void test_pay_page_reads_the_balance_afresh(void **state)
+{
+    (void)state;
+    app_t *app = s_at_pay();
+    /* 200,000 P against 120,000 P: no warning, and what is left after. */
+    assert_int_equal(app->balance, 200000);
+    s_press('y');
+    s_answer_error("payment.pay", "INSUFFICIENT_POINTS");
+    assert_int_equal(app->pay.stage, PAY_SHORT);
+    s_take("point.balance");
+    s_reply_balance(100000);
+    s_press('w');
+    s_take("point.balance");
+    s_reply_balance(100000);
+    s_take("point.history");
+    s_reply_history();
+    s_press('c');
+    s_type("20000");
+    s_press(APP_ENTER);
+    s_take("point.charge");
+    s_reply_balance(120000);
+    s_press('q');
+    /* Nothing left over from before the charge. */
+    assert_int_equal(app_screen(app), SCREEN_PAY);
+    assert_int_equal(app->pay.stage, PAY_CONFIRM);
+    assert_int_equal(app->balance, 120000);
+    assert_string_equal(app->message, "");
+    s_finish();
+}
+
+static void test_pay_page_notices_the_hold_lapsing(void **state)
+{
+    (void)state;
+    app_t *app = s_at_pay();
+    s_tick_at(T0 + HOLD_TTL_MS - 1);
+    assert_int_equal(app_screen(app), SCREEN_PAY);
+    s_tick_at(T0 + HOLD_TTL_MS);
+    assert_int_equal(app_screen(app), SCREEN_SEATS);
+    s_assert_message(true, "Your hold on seat A1 ended");
+    s_take("concert.seats");
+    s_finish();
+
+    /* A hold paid from My tickets has no grid under it: back to the list,
+       which reloads, with a clear word on what happened. */
+    app = s_at_concerts();
+    s_press('t');
+    s_take("reservation.list");
+    s_reply_tickets();
+    s_press('j');
+    s_press(APP_ENTER);
+    assert_int_equal(app_screen(app), SCREEN_HOLD);
+    s_press('p');
+    s_press('y');
+    s_answer_error("payment.pay", "HOLD_EXPIRED");
+    assert_int_equal(app_screen(app), SCREEN_TICKETS);
+    s_assert_message(true, "Your hold on seat B2 ended");
+    s_assert_message(true, "Concerts");
+    s_take("reservation.list");
+    s_finish();
+}
+
+static void test_turn_expiry_explanation_survives_admission(void **state)
+{
+    (void)state;
+    app_t *app = s_at_seats("");
+    s_tick_at(T0 + TOKEN_TTL_MS);
+    assert_int_equal(app_screen(app), SCREEN_QUEUE);
+    s_take("queue.enter");
+    /* Nobody else in line: the turn comes at once. */
+    s_reply_active(s_now + TOKEN_TTL_MS);
+    assert_int_equal(app_screen(app), SCREEN_CONCERTS);
+    s_assert_message(true, "Your time to book ran out");
+    s_assert_message(true, "your turn again");
+    s_finish();
+}
+
+static void test_quit_asks_with_a_turn_or_a_hold(void **state)
+{
+    (void)state;
+    /* Waiting, nothing held: q quits at once. */
+    app_t *app = s_waiting_user();
+    s_press('q');
+    assert_true(app->quit);
+    s_finish();
+
+    /* Waiting with a live hold: asked first. */
+    app = s_hold_outliving_the_turn();
+    s_press('p');
+    assert_int_equal(app->depth, 1);
+    s_press('q');
+    assert_false(app->quit);
+    s_assert_message(true, "hold on seat A1");
+    s_press('n');
+    assert_false(app->quit);
+    s_press(APP_ESCAPE);
+    s_press('y');
+    assert_true(app->quit);
+    s_finish();
+
+    /* Paid: the journey is over, q quits at once. */
+    app = s_at_pay();
+    s_press('y');
+    s_take("payment.pay");
+    s_reply("{\"ok\":true,\"point\":80000}");
+    assert_int_equal(app->pay.stage, PAY_PAID);
+    assert_int_equal(app->depth, 1);
+    s_press('q');
+    assert_true(app->quit);
+    s_finish();
+}
+
+static void test_error_codes_in_the_clients_words(void **state)
+{
+    (void)state;
+    static const char *const codes[] = {"UNKNOWN_OP", "TOO_LARGE", "BAD_REQUEST", "INTERNAL"};
+    for (size_t code = 0; code < sizeof codes / sizeof codes[0]; code++) {
+        app_t *app = s_at_concerts();
+        s_press('r');
+        s_answer_error("concert.list", codes[code]);
+        assert_int_equal(app_screen(app), SCREEN_CONCERTS);
+        s_assert_friendly(codes[code]);
+        /* Still usable. */
+        s_press('r');
+        s_take("concert.list");
+        s_reply_concerts();
+        assert_true(app->concerts.loaded);
+        s_finish();
+    }
+    /* The seat taken, by its name in the grid, never by the server's id. */
+    app_t *app = s_at_seats("");
+    s_press('l');
+    s_press('l');
+    s_press('l');
+    s_press(APP_ENTER);
+    s_take("seat.reserve");
+    s_reply("{\"ok\":false,\"error\":\"SEAT_TAKEN\",\"message\":\"seat 4 of show 1 is taken\"}");
+    s_assert_message(true, "seat A4");
+    assert_null(strstr(app->message, "show 1"));
+    s_finish();
+}
+
+static void test_server_silence_is_told(void **state)
+{
+    (void)state;
+    app_t *app = s_at_seats("");
+    snprintf(app->endpoint, sizeof app->endpoint, "tcp://127.0.0.1:5555");
+    char line[512];
+    bool is_error;
+    app_say(app, false, "hello");
+    assert_string_equal(app_message_line(app, &is_error, line, sizeof line), "hello");
+    app_set_connected(app, false);
+    app_message_line(app, &is_error, line, sizeof line);
+    assert_true(is_error);
+    assert_non_null(strstr(line, "tcp://127.0.0.1:5555 is not answering"));
+    assert_non_null(strstr(line, "retrying"));
+    app_set_connected(app, true);
+    assert_string_equal(app_message_line(app, &is_error, line, sizeof line), "hello");
+
+    /* Enter on another seat while a hold is asked for says so. */
+    s_press(APP_ENTER);
+    s_take("seat.reserve");
+    s_press('l');
+    s_press(APP_ENTER);
+    s_assert_message(false, "Waiting for the server");
+    s_assert_message(false, "A1");
+    /* Only the first request, still in flight. */
+    assert_int_equal(app->pending_count, 1);
+    assert_null(app_outgoing(app));
+    s_finish();
+}
+
+static void test_messages_hold_no_frozen_countdowns(void **state)
+{
+    (void)state;
+    app_t *app = s_at_concerts();
+    s_assert_message(false, "It's your turn!");
+    assert_null(strstr(app->message, ":0"));
+    assert_null(strstr(app->message, "5:00"));
+    s_finish();
+    app = s_at_hold();
+    s_assert_message(false, "Seat A1 is held for you");
+    assert_null(strstr(app->message, "2:00"));
+    assert_null(strstr(app->message, "1:59"));
+    s_finish();
+}
+
+static void test_keys_wait_while_the_window_is_too_small(void **state)
+{
+    (void)state;
+    app_t *app = s_at_seats("");
+    app_resize(app, 15, 50);
+    s_press('l');
+    s_press(APP_ENTER);
+    s_press('w');
+    s_press('?');
+    assert_int_equal(app_screen(app), SCREEN_SEATS);
+    assert_int_equal(app->seats.cursor, 0);
+    assert_false(app->help_visible);
+    s_assert_nothing_to_send();
+    s_click(2 + GRID_TOP, 10);
+    assert_int_equal(app->seats.cursor, 0);
+    app_resize(app, 24, 80);
+    s_press('l');
+    assert_int_equal(app->seats.cursor, 1);
+    app_resize(app, 15, 50);
+    s_press('q');
+    assert_true(app->quit);
+    s_finish();
+
+    /* Before anyone signs in, w and t do nothing. */
+    app = s_new(0);
+    s_press('w');
+    s_press('t');
+    assert_int_equal(app_screen(app), SCREEN_SIGNIN);
+    s_finish();
+}
+
+static void test_created_user_named_in_the_status(void **state)
+{
+    (void)state;
+    app_t *app = s_new(0);
+    s_press('n');
+    s_type("Mina");
+    s_press(APP_ENTER);
+    s_answer("user.create", "{\"ok\":true,\"user_id\":%d}", USER);
+    assert_string_equal(app->user_name, "Mina");
+    s_take("queue.enter");
+    s_reply_waiting(1, 1, 0);
+    s_press('u');
+    assert_string_equal(app->user_name, "");
+    s_finish();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1916,6 +2265,16 @@ int main(void)
         T(test_seat_mouse_follows_the_terminal_size),
         T(test_request_ids_and_session_fields),
         T(test_reply_without_request_is_ignored),
+        T(test_pay_after_the_turn_returns_to_the_hold),
+        T(test_pay_page_reads_the_balance_afresh),
+        T(test_pay_page_notices_the_hold_lapsing),
+        T(test_turn_expiry_explanation_survives_admission),
+        T(test_quit_asks_with_a_turn_or_a_hold),
+        T(test_error_codes_in_the_clients_words),
+        T(test_server_silence_is_told),
+        T(test_messages_hold_no_frozen_countdowns),
+        T(test_keys_wait_while_the_window_is_too_small),
+        T(test_created_user_named_in_the_status),
 #undef T
     };
     return cmocka_run_group_tests(tests, s_group_setup, NULL);

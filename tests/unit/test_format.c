@@ -36,17 +36,31 @@ static void test_eta_reads_like_speech(void **state)
     assert_string_equal(format_eta(3900, buf), "about 1 h 5 min");
 }
 
-static void test_countdown_rounds_up(void **state)
+static void test_countdown_rounds_down(void **state)
 {
     (void)state;
     char buf[FORMAT_TEXT_MAX];
     assert_string_equal(format_countdown(300000, 0, buf), "5:00");
-    assert_string_equal(format_countdown(300000, 1, buf), "5:00");
+    /* Never more than is left: 4.999 s shows as 0:04. */
+    assert_string_equal(format_countdown(300000, 1, buf), "4:59");
     assert_string_equal(format_countdown(300000, 1000, buf), "4:59");
-    assert_string_equal(format_countdown(1000, 1, buf), "0:01");
+    assert_string_equal(format_countdown(5000, 1, buf), "0:04");
+    assert_string_equal(format_countdown(1000, 1, buf), "0:00");
     assert_string_equal(format_countdown(1000, 1000, buf), "0:00");
     assert_string_equal(format_countdown(1000, 5000, buf), "0:00");
     assert_string_equal(format_countdown(3723000, 0, buf), "1:02:03");
+}
+
+static void test_seat_names(void **state)
+{
+    (void)state;
+    char buf[FORMAT_TEXT_MAX];
+    assert_string_equal(format_seat(1, buf), "A1");
+    assert_string_equal(format_seat(4, buf), "A4");
+    assert_string_equal(format_seat(10, buf), "A10");
+    assert_string_equal(format_seat(13, buf), "B3");
+    assert_string_equal(format_seat(50, buf), "E10");
+    assert_string_equal(format_seat(51, buf), "no. 51");
 }
 
 static void test_local_times_follow_tz(void **state)
@@ -92,9 +106,9 @@ static void test_charge_amounts(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_points_are_grouped),  cmocka_unit_test(test_eta_reads_like_speech),
-        cmocka_unit_test(test_countdown_rounds_up), cmocka_unit_test(test_local_times_follow_tz),
-        cmocka_unit_test(test_charge_amounts),
+        cmocka_unit_test(test_points_are_grouped),    cmocka_unit_test(test_eta_reads_like_speech),
+        cmocka_unit_test(test_countdown_rounds_down), cmocka_unit_test(test_seat_names),
+        cmocka_unit_test(test_local_times_follow_tz), cmocka_unit_test(test_charge_amounts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
