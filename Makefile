@@ -56,7 +56,7 @@ ASAN_SERVER_OBJ    = $(call objects,asan,$(SHARED_SRC) $(SERVER_SRC))
 RELEASE_TUI_OBJ    = $(call objects,release,$(SHARED_SRC) $(TUI_SRC))
 ASAN_TUI_OBJ       = $(call objects,asan,$(SHARED_SRC) $(TUI_SRC))
 
-.PHONY: all asan deps run test check unit integration faults e2e bench soak clean install \
+.PHONY: all asan deps run test check unit integration valgrind faults e2e bench soak clean install \
         uninstall format
 
 all: build/release/boxofficed build/release/boxoffice build/release/boxoffice-call
@@ -134,6 +134,7 @@ check: all asan
 	$(MAKE) unit
 	$(MAKE) fuzz-replay
 	$(MAKE) integration
+	$(MAKE) valgrind
 	$(MAKE) faults
 	$(MAKE) e2e
 
@@ -148,6 +149,16 @@ unit: asan
 integration: all asan
 	BOXOFFICED=build/asan/boxofficed $(PYTHON) -m unittest discover -s tests/integration -p 'test_*.py'
 	BOXOFFICED=build/release/boxofficed $(PYTHON) -m unittest discover -s tests/integration -p 'test_*.py'
+
+# Every op and error, and the hostile catalogue, with the release daemon
+# under valgrind: any memory error or definite leak makes it exit non-zero,
+# which the harness reports. (The timing-bound suites would only measure
+# valgrind's slowness.)
+VALGRIND = valgrind --quiet --error-exitcode=87 --leak-check=full \
+           --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
+valgrind: all
+	cd tests/integration && BOXOFFICED_WRAPPER="$(VALGRIND)" BOXOFFICED=build/release/boxofficed \
+	    $(PYTHON) -m unittest test_protocol test_hostile
 
 # Crashes, vanishing and non-reading clients, crowds, Lazy Pirate retries:
 # the release build, since the sanitizers' own memory hides the growth the

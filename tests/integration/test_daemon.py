@@ -15,7 +15,7 @@ import tempfile
 import time
 import unittest
 
-from harness import (BOXOFFICED, SANITIZER_ENV, SANITIZER_MARKS, Client, Daemon,
+from harness import (BOXOFFICED, SANITIZER_ENV, SANITIZER_MARKS, WRAPPER, Client, Daemon,
                      broken_invariants)
 
 EX_USAGE = 64
@@ -319,6 +319,7 @@ class DaemonProcessTest(unittest.TestCase):
     def test_sigint_exits_0_and_keeps_the_database(self):
         self.check_restart_keeps_data(signal.SIGINT)
 
+    @unittest.skipIf(WRAPPER, "under a tool the signal lands before the daemon starts")
     def test_sigterm_while_starting_exits_0(self):
         """Another process holds the write lock, so start-up waits on it; a
         SIGTERM then still ends the daemon with 0, once the wait is over."""
