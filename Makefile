@@ -56,8 +56,8 @@ ASAN_SERVER_OBJ    = $(call objects,asan,$(SHARED_SRC) $(SERVER_SRC))
 RELEASE_TUI_OBJ    = $(call objects,release,$(SHARED_SRC) $(TUI_SRC))
 ASAN_TUI_OBJ       = $(call objects,asan,$(SHARED_SRC) $(TUI_SRC))
 
-.PHONY: all asan deps run test check unit integration valgrind faults e2e bench soak clean install \
-        uninstall format
+.PHONY: all asan deps run test check unit integration integration-release valgrind faults e2e \
+        e2e-release bench soak clean install uninstall format
 
 all: build/release/boxofficed build/release/boxoffice build/release/boxoffice-call
 
@@ -144,10 +144,13 @@ unit: asan
 	    build/asan/tests/$$test || exit 1; \
 	done
 
-# The integration suites drive real daemons over ZeroMQ: the sanitizer
-# build first, then the release build.
+# The integration suites drive real daemons over ZeroMQ, in the sanitizer
+# build. The release build is driven by the valgrind and fault suites, and
+# `make integration-release` runs these on it too.
 integration: all asan
 	BOXOFFICED=build/asan/boxofficed $(PYTHON) -m unittest discover -s tests/integration -p 'test_*.py'
+
+integration-release: all
 	BOXOFFICED=build/release/boxofficed $(PYTHON) -m unittest discover -s tests/integration -p 'test_*.py'
 
 # Every op and error, and the hostile catalogue, with the release daemon
@@ -166,10 +169,13 @@ valgrind: all
 faults: all
 	BOXOFFICED=build/release/boxofficed $(PYTHON) -m unittest discover -s tests/faults -p 'test_*.py'
 
-# The client in a real terminal (tmux), against real daemons.
+# The client in a real terminal (tmux), against real daemons: the sanitizer
+# builds (`make e2e-release` for the release ones).
 e2e: all asan
 	BOXOFFICE=build/asan/boxoffice BOXOFFICED=build/asan/boxofficed \
 	    $(PYTHON) -m unittest discover -s tests/e2e -p 'test_*.py'
+
+e2e-release: all
 	BOXOFFICE=build/release/boxoffice BOXOFFICED=build/release/boxofficed \
 	    $(PYTHON) -m unittest discover -s tests/e2e -p 'test_*.py'
 
