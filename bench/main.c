@@ -420,6 +420,9 @@ int main(int argc, char **argv)
     /* The echo server is forked before this process has a ZeroMQ context;
        czmq's own signal handling would make Ctrl-C wait for the phase. */
     zsys_handler_set(NULL);
+    /* czmq sets itself up on the first socket, which is not safe when 64
+       client threads make their first sockets at once: do it here. */
+    zsys_init();
     status = options.soak_seconds > 0 ? s_soak(&options, directory) : s_bench(&options, directory);
     zsys_shutdown();
     char command[600];
