@@ -23,7 +23,8 @@
 /* A waiter's "still here" mark waits in the memory of the daemon that
    answered it until that daemon's next expire pass (every 500 ms). Another
    daemon on the same file cannot see it before then, so a waiter is
-   dropped only once silent for abandon-after plus this much. */
+   dropped only once silent for abandon-after plus this much (and plus the
+   staleness s_seen_step allows). */
 #define SEEN_LAG_MS 1000
 
 typedef struct {
@@ -55,12 +56,14 @@ static const char SQL_DEPARTURE_GET[] = "SELECT count FROM queue_departures WHER
 static const char SQL_DEPARTURES_CLEAR[] = "DELETE FROM queue_departures";
 
 static const char SQL_TOKEN_LIVE_OF_USER[] =
-    "SELECT id, token, status, seq, expires_at FROM queue_tokens"
+    "SELECT id, token, status, seq, expires_at, last_seen_at, user_id FROM queue_tokens"
     " WHERE user_id = ?1 AND status IN ('wait', 'active')";
 static const char SQL_TOKEN_BY_TEXT[] =
-    "SELECT id, token, status, seq, expires_at, user_id FROM queue_tokens WHERE token = ?1";
+    "SELECT id, token, status, seq, expires_at, last_seen_at, user_id FROM queue_tokens"
+    " WHERE token = ?1";
 static const char SQL_TOKEN_BY_ID[] =
-    "SELECT id, token, status, seq, expires_at, user_id FROM queue_tokens WHERE id = ?1";
+    "SELECT id, token, status, seq, expires_at, last_seen_at, user_id FROM queue_tokens"
+    " WHERE id = ?1";
 static const char SQL_TOKEN_INSERT[] =
     "INSERT INTO queue_tokens (token, user_id, status, seq, expires_at, last_seen_at, created_at,"
     " updated_at) VALUES (?1, ?2, 'wait', ?3, NULL, ?4, ?4, ?4)";
@@ -182,17 +185,19 @@ typedef struct {
     bo_token_status_t status;
     int64_t seq;
     int64_t expires_at;
+    int64_t last_seen_at; /* as written, which may trail the last request */
 } token_row_t;
 
-/* Reads the columns shared by the token queries: id, token, status, seq,
-   expires_at[, user_id]. */
+/* Reads the columns of the token queries: id, token, status, seq,
+   expires_at, last_seen_at, user_id. */
 static void s_token_row(sqlite3_stmt *stmt, token_row_t *row, bo_queue_state_t *state)
 {
     row->id = sqlite3_column_int64(stmt, 0);
     bo_token_status_parse(store_column_text(stmt, 2), &row->status);
     row->seq = sqlite3_column_int64(stmt, 3);
     row->expires_at = sqlite3_column_int64(stmt, 4);
-    row->user_id = sqlite3_column_count(stmt) > 5 ? sqlite3_column_int64(stmt, 5) : 0;
+    row->last_seen_at = sqlite3_column_int64(stmt, 5);
+    row->user_id = sqlite3_column_int64(stmt, 6);
     if (state)
         snprintf(state->token, sizeof state->token, "%s", store_column_text(stmt, 1));
 }
@@ -255,11 +260,23 @@ static bo_status_t s_write_seen(store_t *self, int64_t token_id, int64_t now)
     return store_run(self, stmt);
 }
 
-/* A waiter asked: note it for the expire job, or write it now if the
-   notes are full. */
-static bo_status_t s_touch(store_t *self, int64_t token_id, int64_t now)
+/* How stale a waiter's written mark may get before a request renews it. A
+   mark written on every request would cost a write per question, and with a
+   long line those writes are what slows every answer; a quarter of
+   abandon-after keeps them rare and delays a drop by at most as much. */
+static int64_t s_seen_step(const store_policy_t *policy)
 {
-    return store_seen_add(self, token_id, now) ? BO_OK : s_write_seen(self, token_id, now);
+    return policy->abandon_after_ms / 4;
+}
+
+/* A waiter asked: if their written mark is stale, note a new one for the
+   expire job, or write it now if the notes are full. */
+static bo_status_t s_touch(store_t *self, const token_row_t *row, int64_t now,
+                           const store_policy_t *policy)
+{
+    if (now - row->last_seen_at < s_seen_step(policy))
+        return BO_OK;
+    return store_seen_add(self, row->id, now) ? BO_OK : s_write_seen(self, row->id, now);
 }
 
 /* Writes every waiter's "still here" mark noted since the last pass. */
@@ -339,7 +356,7 @@ static bo_status_t s_enter(store_t *self, int64_t user_id, const char *new_token
     if (status == BO_INTERNAL)
         return status;
     if (status == BO_OK) {
-        if (row.status == BO_TOKEN_WAIT && s_touch(self, row.id, now) != BO_OK)
+        if (row.status == BO_TOKEN_WAIT && s_touch(self, &row, now, policy) != BO_OK)
             return BO_INTERNAL;
         return s_describe(self, &row, now, policy, state);
     }
@@ -387,7 +404,7 @@ bo_status_t store_queue_status(store_t *self, int64_t user_id, const char *token
     bo_status_t status = s_own_token(self, user_id, token, &row, state);
     if (status != BO_OK)
         return status;
-    if (row.status == BO_TOKEN_WAIT && s_touch(self, row.id, now) != BO_OK)
+    if (row.status == BO_TOKEN_WAIT && s_touch(self, &row, now, policy) != BO_OK)
         return BO_INTERNAL;
     return s_describe(self, &row, now, policy, state);
 }
@@ -474,7 +491,7 @@ static bo_status_t s_drop_silent_waiters(store_t *self, int64_t now, const store
     if (!stmt)
         return BO_INTERNAL;
     sqlite3_bind_int64(stmt, 1, now);
-    sqlite3_bind_int64(stmt, 2, now - policy->abandon_after_ms - SEEN_LAG_MS);
+    sqlite3_bind_int64(stmt, 2, now - policy->abandon_after_ms - s_seen_step(policy) - SEEN_LAG_MS);
     sqlite3_bind_int64(stmt, 3, EXPIRE_BATCH);
     /* SQLite applies the whole UPDATE on the first step; the RETURNING rows
        are then read back while the tree is written. */

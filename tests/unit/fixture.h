@@ -47,6 +47,16 @@ static inline store_policy_t fixture_policy(void)
     };
 }
 
+/* How long a waiter may stay silent before the expire job drops them:
+   abandon-after, plus the staleness a written "still here" mark may have
+   (a quarter of abandon-after), plus a second for marks another daemon
+   holds in memory. Silent exactly this long is dropped; a millisecond
+   less is not. */
+static inline int64_t fixture_silence_limit(const store_policy_t *policy)
+{
+    return policy->abandon_after_ms + policy->abandon_after_ms / 4 + SECOND_MS;
+}
+
 /* A fresh in-memory store, seeded with the demo data at T0. */
 static inline store_t *fixture_store(void)
 {

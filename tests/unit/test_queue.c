@@ -174,9 +174,10 @@ static void s_assert_positions(fixture_t *fixture, waiter_t *line, int count, in
 }
 
 /* Keeps the waiters whose index passes `keep` polling at `poll_at`, lets
-   the rest fall silent, and runs the expire job when they are overdue. */
-static void s_drop_silent(fixture_t *fixture, waiter_t *line, int count, int64_t poll_at,
-                          bool (*keep)(int index))
+   the rest fall silent (they last asked two seconds before), and runs the
+   expire job when they are overdue; returns when it ran. */
+static int64_t s_drop_silent(fixture_t *fixture, waiter_t *line, int count, int64_t poll_at,
+                             bool (*keep)(int index))
 {
     int64_t dropped_expected = 0;
     for (int i = 0; i < count; i++) {
@@ -188,12 +189,13 @@ static void s_drop_silent(fixture_t *fixture, waiter_t *line, int count, int64_t
             dropped_expected++;
     }
     store_expire_report_t report;
-    int64_t expire_at = poll_at - 1 + fixture->policy.abandon_after_ms;
+    int64_t expire_at = poll_at - 1000 + fixture_silence_limit(&fixture->policy);
     assert_int_equal(store_expire(fixture->store, expire_at, &fixture->policy, &report), BO_OK);
     assert_int_equal(report.waiters_dropped, dropped_expected);
     for (int i = 0; i < count; i++)
         if (line[i].present && !keep(i))
             line[i].present = false;
+    return expire_at;
 }
 
 static bool s_keep_odd(int index)
@@ -240,8 +242,7 @@ static void test_positions_stay_exact_as_waiters_leave(void **state)
     bool (*const rounds[])(int) = {s_keep_odd, s_keep_not_multiple_of_three, s_keep_all};
     for (size_t round = 0; round < sizeof rounds / sizeof rounds[0]; round++) {
         int64_t poll_at = now + 2000;
-        s_drop_silent(fixture, line, LINE_LENGTH, poll_at, rounds[round]);
-        now = poll_at + fixture->policy.abandon_after_ms;
+        now = s_drop_silent(fixture, line, LINE_LENGTH, poll_at, rounds[round]) + 1;
         s_assert_positions(fixture, line, LINE_LENGTH, now);
     }
 
@@ -273,24 +274,27 @@ static void test_an_emptied_line_starts_afresh(void **state)
     bo_queue_state_t state_a = s_enter(fixture, a, T0);
     bo_queue_state_t state_b = s_enter(fixture, b, T0);
     assert_int_equal(state_b.position, 2);
-    /* a falls silent and is dropped (abandon-after, 5 s, plus the second a
-       mark may wait in another daemon's memory); b keeps asking. */
+    /* a falls silent and is dropped (silent since T0); b keeps asking. */
+    int64_t limit = fixture_silence_limit(&fixture->policy);
     s_status(fixture, b, state_b.token, T0 + 4000);
     store_expire_report_t report;
-    assert_int_equal(store_expire(fixture->store, T0 + 5999, &fixture->policy, &report), BO_OK);
+    assert_int_equal(store_expire(fixture->store, T0 + limit - 1, &fixture->policy, &report),
+                     BO_OK);
     assert_int_equal(report.waiters_dropped, 0);
-    assert_int_equal(store_expire(fixture->store, T0 + 6000, &fixture->policy, &report), BO_OK);
+    assert_int_equal(store_expire(fixture->store, T0 + limit, &fixture->policy, &report), BO_OK);
     assert_int_equal(report.waiters_dropped, 1);
-    assert_int_equal(s_status(fixture, a, state_a.token, T0 + 6000).status, BO_TOKEN_EXPIRED_STATE);
-    assert_int_equal(s_status(fixture, b, state_b.token, T0 + 6000).position, 1);
-    /* b falls silent too (last asked at T0 + 6000): the line is empty and
+    assert_int_equal(s_status(fixture, a, state_a.token, T0 + limit).status,
+                     BO_TOKEN_EXPIRED_STATE);
+    assert_int_equal(s_status(fixture, b, state_b.token, T0 + limit).position, 1);
+    /* b falls silent too (last asked at T0 + limit): the line is empty and
        forgets its departures. */
-    assert_int_equal(store_expire(fixture->store, T0 + 12000, &fixture->policy, &report), BO_OK);
+    assert_int_equal(store_expire(fixture->store, T0 + 2 * limit, &fixture->policy, &report),
+                     BO_OK);
     assert_int_equal(report.waiters_dropped, 1);
     int64_t waiting = -1, active = -1;
     assert_int_equal(store_queue_counts(fixture->store, &waiting, &active), BO_OK);
     assert_int_equal(waiting, 0);
-    bo_queue_state_t next = s_enter(fixture, a, T0 + 12001);
+    bo_queue_state_t next = s_enter(fixture, a, T0 + 2 * limit + 1);
     assert_int_equal(next.position, 1);
     assert_int_equal(next.waiting, 1);
 }
