@@ -8,6 +8,7 @@
 */
 #include <czmq.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,12 +137,26 @@ static void s_raise_file_limit(void)
         log_warning("cannot raise the open-file limit; fewer clients can connect");
 }
 
+/* Each batch allocates and frees a few hundred kilobytes (requests, reply
+   texts, SQLite's page copies). glibc's defaults hand the top of the heap
+   back to the kernel after such a batch and fault it in again for the
+   next: on a virtual machine each round trip costs a TLB shootdown across
+   every CPU, a tenth of the daemon's time under load. Keeping freed memory
+   for reuse trades a steady resident size for that. */
+static void s_tune_malloc(void)
+{
+    mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
+    mallopt(M_TOP_PAD, 16 * 1024 * 1024);
+    mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
+}
+
 static int s_serve(const options_t *options)
 {
     /* czmq's SIGINT/SIGTERM handler, installed now rather than with the
        first socket, so a stop asked for while the database opens or the
        demo data loads ends the daemon cleanly (exit 0) once that is done. */
     zsys_init();
+    s_tune_malloc();
     s_raise_file_limit();
     store_options_t store_options = {.durable = true, .busy_timeout_ms = 5000};
     store_policy_t policy;
