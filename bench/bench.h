@@ -71,5 +71,8 @@ bool daemon_start(daemon_t *self, const char *binary, const char *directory, con
 void daemon_stop(daemon_t *self);
 /* Resident set size of the daemon in KiB, or -1. */
 long daemon_rss_kib(const daemon_t *self);
+/* CPU time the daemon has used, user and system, in milliseconds (at the
+   kernel's clock-tick resolution, 10 ms); -1 if it cannot be read. */
+double daemon_cpu_ms(const daemon_t *self);
 
 #endif

@@ -82,3 +82,24 @@ long daemon_rss_kib(const daemon_t *self)
         fclose(file);
     return rss;
 }
+
+double daemon_cpu_ms(const daemon_t *self)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", self->pid);
+    FILE *file = fopen(path, "r");
+    if (!file)
+        return -1;
+    /* Fields 14 and 15, user and system time in clock ticks, come after
+       the command name, which is in parentheses and may hold spaces. */
+    char text[1024];
+    size_t length = fread(text, 1, sizeof text - 1, file);
+    fclose(file);
+    text[length] = '\0';
+    const char *after = strrchr(text, ')');
+    unsigned long user = 0, system = 0;
+    if (!after || sscanf(after + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &user,
+                         &system) != 2)
+        return -1;
+    return (double)(user + system) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
+}

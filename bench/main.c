@@ -38,6 +38,7 @@ typedef struct {
     double ratio;     /* figure / baseline (or, for p99, baseline / figure) */
     const char *goal; /* "≥ 0.5× echo", empty for none */
     bool met;
+    double cpu_us; /* the daemon's CPU time per request of the phase, 0 unknown */
 } row_t;
 
 static row_t s_rows[64];
@@ -59,22 +60,26 @@ static void s_add(const char *phase, figure_t figure, const char *baseline_name,
 {
     if (s_row_count == (int)(sizeof s_rows / sizeof s_rows[0]))
         return;
-    s_rows[s_row_count++] = (row_t){figure, phase, baseline_name, baseline, ratio, goal, met};
+    s_rows[s_row_count++] = (row_t){figure, phase, baseline_name, baseline, ratio, goal, met, 0};
 }
 
 static void s_print_rows(FILE *out)
 {
-    fprintf(out, "\n%-10s %-34s %9s %9s %8s %8s %8s %7s  %-26s %s\n", "phase", "what", "requests",
-            "per s", "p50 ms", "p99 ms", "max ms", "errors", "against baseline", "goal");
+    fprintf(out, "\n%-10s %-34s %9s %9s %8s %8s %8s %7s %7s  %-26s %s\n", "phase", "what",
+            "requests", "per s", "p50 ms", "p99 ms", "max ms", "errors", "cpu µs", "against baseline",
+            "goal");
     for (int i = 0; i < s_row_count; i++) {
         const row_t *row = &s_rows[i];
         char against[64] = "";
         if (row->baseline > 0)
             snprintf(against, sizeof against, "%.2f× %s", row->ratio, row->baseline_name);
-        fprintf(out, "%-10s %-34s %9llu %9.0f %8.2f %8.2f %8.2f %7llu  %-26s %s%s\n", row->phase,
+        char cpu[16] = "";
+        if (row->cpu_us > 0)
+            snprintf(cpu, sizeof cpu, "%.0f", row->cpu_us);
+        fprintf(out, "%-10s %-34s %9llu %9.0f %8.2f %8.2f %8.2f %7llu %7s  %-26s %s%s\n", row->phase,
                 row->figure.name, (unsigned long long)row->figure.requests, row->figure.rps,
                 row->figure.p50_ms, row->figure.p99_ms, row->figure.max_ms,
-                (unsigned long long)row->figure.errors, against, row->goal,
+                (unsigned long long)row->figure.errors, cpu, against, row->goal,
                 row->goal[0] ? (row->met ? "  met" : "  MISSED") : "");
     }
 }
@@ -87,15 +92,15 @@ static void s_write_csv(const char *path)
         return;
     }
     fprintf(csv, "phase,what,requests,errors,seconds,per_s,p50_ms,p99_ms,max_ms,baseline,"
-                 "baseline_value,ratio,goal,met\n");
+                 "baseline_value,ratio,goal,met,daemon_cpu_us_per_request\n");
     for (int i = 0; i < s_row_count; i++) {
         const row_t *row = &s_rows[i];
-        fprintf(csv, "%s,\"%s\",%llu,%llu,%.3f,%.1f,%.3f,%.3f,%.3f,\"%s\",%.1f,%.3f,\"%s\",%s\n",
+        fprintf(csv, "%s,\"%s\",%llu,%llu,%.3f,%.1f,%.3f,%.3f,%.3f,\"%s\",%.1f,%.3f,\"%s\",%s,%.1f\n",
                 row->phase, row->figure.name, (unsigned long long)row->figure.requests,
                 (unsigned long long)row->figure.errors, row->figure.seconds, row->figure.rps,
                 row->figure.p50_ms, row->figure.p99_ms, row->figure.max_ms,
                 row->baseline_name ? row->baseline_name : "", row->baseline, row->ratio, row->goal,
-                row->goal[0] ? (row->met ? "yes" : "no") : "");
+                row->goal[0] ? (row->met ? "yes" : "no") : "", row->cpu_us);
     }
     fclose(csv);
     fprintf(stderr, "figures written to %s\n", path);
@@ -181,16 +186,27 @@ static bool s_measure_ops(const bench_options_t *options, const char *directory,
     long rss_before = daemon_rss_kib(&daemon);
     for (size_t i = 0; i < sizeof s_plan / sizeof s_plan[0]; i++) {
         const phase_plan_t *plan = &s_plan[i];
+        double cpu_before = daemon_cpu_ms(&daemon);
         double seconds = load_run(load, plan->phase, plan->name,
                                   plan->phase == PHASE_ADMIT ? 30 : options->seconds, samples);
+        double cpu_after = daemon_cpu_ms(&daemon);
         if (plan->phase == PHASE_ADMIT)
             continue;
+        uint64_t done = 0; /* load_run counts each phase afresh */
+        for (int op = 0; op < LOAD_OP_COUNT; op++)
+            done += samples[op].count;
+        double cpu_us = done > 0 && cpu_before >= 0 && cpu_after >= cpu_before
+                            ? (cpu_after - cpu_before) * 1000.0 / (double)done
+                            : 0;
+        int first_row = s_row_count;
         for (int op = 0; op < LOAD_OP_COUNT; op++) {
             if (samples[op].count == 0 || (plan->op != LOAD_OP_COUNT && (int)plan->op != op))
                 continue;
             figure_t figure = figure_of(load_op_name((load_op_t)op), &samples[op], seconds);
             s_judge(plan->name, (load_op_t)op, figure, echo, full);
         }
+        for (int row = first_row; row < s_row_count; row++)
+            s_rows[row].cpu_us = cpu_us;
     }
     fprintf(stderr, "  daemon memory: %ld KiB at start, %ld KiB after the phases\n", rss_before,
             daemon_rss_kib(&daemon));
