@@ -71,6 +71,11 @@ bool daemon_start(daemon_t *self, const char *binary, const char *directory, con
 void daemon_stop(daemon_t *self);
 /* Resident set size of the daemon in KiB, or -1. */
 long daemon_rss_kib(const daemon_t *self);
+/* The anonymous part of it (RssAnon): heap and stacks, what a leak grows.
+   The rest is the database file mapped for reading (SQLite's mmap), which
+   grows with the data like the file itself and is the kernel's page cache
+   to reclaim. */
+long daemon_private_kib(const daemon_t *self);
 /* CPU time the daemon has used, user and system, in milliseconds (at the
    kernel's clock-tick resolution, 10 ms); -1 if it cannot be read. */
 double daemon_cpu_ms(const daemon_t *self);

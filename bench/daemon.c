@@ -69,18 +69,30 @@ void daemon_stop(daemon_t *self)
     self->pid = 0;
 }
 
-long daemon_rss_kib(const daemon_t *self)
+/* A "Key: N kB" line of /proc/<pid>/status, or -1. */
+static long s_status_kib(const daemon_t *self, const char *key)
 {
-    char path[64], line[256];
+    char path[64], line[256], format[64];
     snprintf(path, sizeof path, "/proc/%d/status", self->pid);
+    snprintf(format, sizeof format, "%s: %%ld kB", key);
     FILE *file = fopen(path, "r");
-    long rss = -1;
+    long kib = -1;
     while (file && fgets(line, sizeof line, file))
-        if (sscanf(line, "VmRSS: %ld kB", &rss) == 1)
+        if (sscanf(line, format, &kib) == 1)
             break;
     if (file)
         fclose(file);
-    return rss;
+    return kib;
+}
+
+long daemon_rss_kib(const daemon_t *self)
+{
+    return s_status_kib(self, "VmRSS");
+}
+
+long daemon_private_kib(const daemon_t *self)
+{
+    return s_status_kib(self, "RssAnon");
 }
 
 double daemon_cpu_ms(const daemon_t *self)
