@@ -108,13 +108,15 @@ build/release/boxoffice-bench: $(call objects,release,$(BENCH_SRC))
 
 # Figures against same-run baselines (BENCH_SECONDS a phase, default 5;
 # BENCH_CLIENTS, default 64); a table on stdout, CSV in build/bench/.
-bench: all build/release/boxoffice-bench
+bench: deps
+	$(MAKE) all build/release/boxoffice-bench
 	@mkdir -p build/bench
 	build/release/boxoffice-bench
 
 # Ten minutes (SOAK_SECONDS) of full load; the daemon's memory must stay flat.
 SOAK_SECONDS ?= 600
-soak: all build/release/boxoffice-bench
+soak: deps
+	$(MAKE) all build/release/boxoffice-bench
 	@mkdir -p build/bench
 	build/release/boxoffice-bench --soak $(SOAK_SECONDS) -o build/bench/soak.csv
 
