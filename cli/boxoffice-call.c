@@ -7,6 +7,7 @@
     The exit status says whether every reply was ok.
 */
 #include <czmq.h>
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -166,7 +167,7 @@ int main(int argc, char **argv)
         char *line = NULL;
         size_t capacity = 0;
         ssize_t length;
-        while ((length = getline(&line, &capacity, stdin)) != -1) {
+        for (errno = 0; (length = getline(&line, &capacity, stdin)) != -1; errno = 0) {
             if (length > 0 && line[length - 1] == '\n')
                 line[--length] = '\0';
             if (line[strspn(line, " \t\r")] == '\0')
@@ -178,6 +179,11 @@ int main(int argc, char **argv)
             }
             if (result != 0)
                 status = result;
+        }
+        /* getline returns -1 at the end of input and on failure alike. */
+        if (status != EX_UNAVAILABLE && (ferror(stdin) || errno == ENOMEM)) {
+            fprintf(stderr, "%s: cannot read standard input: %s\n", argv[0], strerror(errno));
+            status = EX_IOERR;
         }
         free(line);
     }

@@ -128,6 +128,17 @@ class CallToolTest(DaemonTestCase):
         self.assertEqual(result.returncode, 0, result.stdout)
         self.assertIn('"point":', result.stdout)
 
+    def test_unreadable_standard_input_exits_74(self):
+        # A directory opens but cannot be read: the read error is reported.
+        directory = os.open(self.daemon.directory, os.O_RDONLY)
+        try:
+            result = subprocess.run([CALL, "-e", self.daemon.endpoint], stdin=directory,
+                                    capture_output=True, text=True, timeout=60)
+        finally:
+            os.close(directory)
+        self.assertEqual(result.returncode, 74, result.stderr)
+        self.assertIn("cannot read standard input", result.stderr)
+
     def test_bad_usage_exits_64(self):
         self.assertEqual(run([CALL, "--bogus"]).returncode, 64)
         self.assertEqual(run([CALL, "-t", "0", "{}"]).returncode, 64)
