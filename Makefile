@@ -215,7 +215,8 @@ uninstall:
 	fi
 
 format:
-	clang-format -i shared/*.[ch] server/*.[ch] tui/*.[ch] cli/*.c tests/unit/*.[ch]
+	clang-format -i shared/*.[ch] server/*.[ch] tui/*.[ch] cli/*.c tests/unit/*.[ch] bench/*.[ch] \
+	    tests/fuzz/*.c
 
 clean:
 	rm -rf build

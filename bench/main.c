@@ -66,8 +66,8 @@ static void s_add(const char *phase, figure_t figure, const char *baseline_name,
 static void s_print_rows(FILE *out)
 {
     fprintf(out, "\n%-10s %-34s %9s %9s %8s %8s %8s %7s %7s  %-26s %s\n", "phase", "what",
-            "requests", "per s", "p50 ms", "p99 ms", "max ms", "errors", "cpu µs", "against baseline",
-            "goal");
+            "requests", "per s", "p50 ms", "p99 ms", "max ms", "errors", "cpu µs",
+            "against baseline", "goal");
     for (int i = 0; i < s_row_count; i++) {
         const row_t *row = &s_rows[i];
         char against[64] = "";
@@ -76,9 +76,9 @@ static void s_print_rows(FILE *out)
         char cpu[16] = "";
         if (row->cpu_us > 0)
             snprintf(cpu, sizeof cpu, "%.0f", row->cpu_us);
-        fprintf(out, "%-10s %-34s %9llu %9.0f %8.2f %8.2f %8.2f %7llu %7s  %-26s %s%s\n", row->phase,
-                row->figure.name, (unsigned long long)row->figure.requests, row->figure.rps,
-                row->figure.p50_ms, row->figure.p99_ms, row->figure.max_ms,
+        fprintf(out, "%-10s %-34s %9llu %9.0f %8.2f %8.2f %8.2f %7llu %7s  %-26s %s%s\n",
+                row->phase, row->figure.name, (unsigned long long)row->figure.requests,
+                row->figure.rps, row->figure.p50_ms, row->figure.p99_ms, row->figure.max_ms,
                 (unsigned long long)row->figure.errors, cpu, against, row->goal,
                 row->goal[0] ? (row->met ? "  met" : "  MISSED") : "");
     }
@@ -95,7 +95,8 @@ static void s_write_csv(const char *path)
                  "baseline_value,ratio,goal,met,daemon_cpu_us_per_request\n");
     for (int i = 0; i < s_row_count; i++) {
         const row_t *row = &s_rows[i];
-        fprintf(csv, "%s,\"%s\",%llu,%llu,%.3f,%.1f,%.3f,%.3f,%.3f,\"%s\",%.1f,%.3f,\"%s\",%s,%.1f\n",
+        fprintf(csv,
+                "%s,\"%s\",%llu,%llu,%.3f,%.1f,%.3f,%.3f,%.3f,\"%s\",%.1f,%.3f,\"%s\",%s,%.1f\n",
                 row->phase, row->figure.name, (unsigned long long)row->figure.requests,
                 (unsigned long long)row->figure.errors, row->figure.seconds, row->figure.rps,
                 row->figure.p50_ms, row->figure.p99_ms, row->figure.max_ms,

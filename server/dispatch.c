@@ -150,6 +150,12 @@ typedef struct {
     char message[BO_MESSAGE_MAX];
 } decoded_t;
 
+/* A well-formed request for an op that writes. */
+static bool s_writes(const decoded_t *decoded)
+{
+    return decoded->status == BO_OK && (decoded->request.entry->flags & BO_OP_WRITES);
+}
+
 static char *s_handle(dispatch_t *self, decoded_t *decoded, int64_t now)
 {
     int64_t started = bo_monotonic_ms();
@@ -193,8 +199,7 @@ bo_status_t dispatch_batch(dispatch_t *self, const dispatch_frame_t *requests, s
     for (size_t i = 0; i < count; i++) {
         decoded[i].status = codec_decode_request(requests[i].data, requests[i].size,
                                                  &decoded[i].request, decoded[i].message);
-        if (decoded[i].status == BO_OK && (decoded[i].request.entry->flags & BO_OP_WRITES))
-            writes = true;
+        writes = writes || s_writes(&decoded[i]);
     }
     bo_status_t status = writes ? store_begin(self->store) : store_begin_read(self->store);
     /* Another process kept the write lock past the busy timeout: the
@@ -204,11 +209,9 @@ bo_status_t dispatch_batch(dispatch_t *self, const dispatch_frame_t *requests, s
         s_fail_all(replies, count, decoded, "the database is busy; retry");
     } else {
         for (size_t i = 0; i < count; i++) {
-            bool a_write = decoded[i].status == BO_OK &&
-                           (decoded[i].request.entry->flags & BO_OP_WRITES);
             /* Some SQLite errors (disk full, I/O) roll back the whole
                transaction; the requests after it must not run outside one. */
-            if (writes_refused && a_write)
+            if (writes_refused && s_writes(&decoded[i]))
                 replies[i] = s_error_text(BO_INTERNAL, "the database is busy; retry",
                                           decoded[i].request.request_id);
             else if (store_in_transaction(self->store))

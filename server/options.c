@@ -130,8 +130,6 @@ static bool s_parse_flag(const char *value, bool *flag)
     return false;
 }
 
-/* Stores `value` (NULL for a flag given on the command line) into the
-   setting's slot, or explains in `error` why it cannot. */
 /* The forms of tcp and ipc endpoints are checked here, so a typo is a usage
    error reported before the database is touched; other transports are left
    for libzmq to judge when the socket binds. */
@@ -154,6 +152,8 @@ static bool s_endpoint_valid(const char *endpoint)
     return colon[1] && !*end && !errno && port >= 1 && port <= 65535;
 }
 
+/* Stores `value` (NULL for a flag given on the command line) into the
+   setting's slot, or explains in `error` why it cannot. */
 static bool s_apply(options_t *options, const setting_t *setting, const char *value, char *error,
                     size_t error_size)
 {
@@ -166,9 +166,8 @@ static bool s_apply(options_t *options, const setting_t *setting, const char *va
             return false;
         }
         if (setting->offset == offsetof(options_t, endpoint) && !s_endpoint_valid(value)) {
-            snprintf(error, error_size,
-                     "%s must look like tcp://HOST:PORT or ipc://PATH, not '%s'", setting->name,
-                     value);
+            snprintf(error, error_size, "%s must look like tcp://HOST:PORT or ipc://PATH, not '%s'",
+                     setting->name, value);
             return false;
         }
         snprintf(slot, OPTIONS_TEXT_MAX, "%s", value);

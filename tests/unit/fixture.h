@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -57,12 +58,35 @@ static inline int64_t fixture_silence_limit(const store_policy_t *policy)
     return policy->abandon_after_ms + policy->abandon_after_ms / 4 + SECOND_MS;
 }
 
-/* A fresh in-memory store, seeded with the demo data at T0. */
-static inline store_t *fixture_store(void)
+/* A name under /tmp for a database file that does not exist yet. */
+#define FIXTURE_PATH_MAX 64
+static inline void fixture_database_path(char path[FIXTURE_PATH_MAX])
+{
+    snprintf(path, FIXTURE_PATH_MAX, "/tmp/boxoffice-test-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(path);
+}
+
+/* Removes a database file and its write-ahead log and shared memory. */
+static inline void fixture_remove_database(const char *path)
+{
+    char name[FIXTURE_PATH_MAX + 8];
+    unlink(path);
+    snprintf(name, sizeof name, "%s-wal", path);
+    unlink(name);
+    snprintf(name, sizeof name, "%s-shm", path);
+    unlink(name);
+}
+
+/* A fresh store at `path` (":memory:" for one in memory), seeded with the
+   demo data at T0. */
+static inline store_t *fixture_store_at(const char *path)
 {
     store_options_t options = {.durable = false, .busy_timeout_ms = 100};
     char error[256];
-    store_t *store = store_new(":memory:", &options, error, sizeof error);
+    store_t *store = store_new(path, &options, error, sizeof error);
     if (!store)
         fail_msg("store_new: %s", error);
     bool loaded = false;
@@ -71,6 +95,12 @@ static inline store_t *fixture_store(void)
     assert_int_equal(store_commit(store), BO_OK);
     assert_true(loaded);
     return store;
+}
+
+/* A fresh in-memory store, seeded with the demo data at T0. */
+static inline store_t *fixture_store(void)
+{
+    return fixture_store_at(":memory:");
 }
 
 /* Checks every invariant, in its own transaction. */

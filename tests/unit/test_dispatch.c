@@ -5,7 +5,6 @@
 
 #include <jansson.h>
 #include <sqlite3.h>
-#include <unistd.h>
 
 #include "codec.h"
 #include "dispatch.h"
@@ -17,7 +16,7 @@ typedef struct {
     dispatch_t *dispatch;
     char *last_text; /* the raw text of the last reply */
     json_t *last;
-    char path[64]; /* the database file, for stores not in memory */
+    char path[FIXTURE_PATH_MAX]; /* the database file, for stores not in memory */
 } dispatch_fixture_t;
 
 static int s_setup(void **state)
@@ -417,20 +416,8 @@ static void test_a_batch_isolates_its_requests(void **state)
 static int s_setup_file(void **state)
 {
     dispatch_fixture_t *fixture = calloc(1, sizeof *fixture);
-    char *path = fixture->path;
-    snprintf(path, sizeof fixture->path, "/tmp/boxoffice-dispatch-XXXXXX");
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    unlink(path);
-    store_options_t options = {.durable = false, .busy_timeout_ms = 100};
-    char error[256];
-    fixture->store = store_new(path, &options, error, sizeof error);
-    assert_non_null(fixture->store);
-    bool loaded;
-    assert_int_equal(store_begin(fixture->store), BO_OK);
-    assert_int_equal(store_seed_demo(fixture->store, T0, &loaded), BO_OK);
-    assert_int_equal(store_commit(fixture->store), BO_OK);
+    fixture_database_path(fixture->path);
+    fixture->store = fixture_store_at(fixture->path);
     fixture->policy = fixture_policy();
     fixture->dispatch = dispatch_new(fixture->store, &fixture->policy);
     *state = fixture;
@@ -443,16 +430,6 @@ static sqlite3 *s_other_writer(dispatch_fixture_t *fixture)
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(fixture->path, &db), SQLITE_OK);
     return db;
-}
-
-static void s_remove_database(const char *path)
-{
-    char name[256];
-    unlink(path);
-    snprintf(name, sizeof name, "%s-wal", path);
-    unlink(name);
-    snprintf(name, sizeof name, "%s-shm", path);
-    unlink(name);
 }
 
 /* Every attempt of the optimistic balance update finds the version changed
@@ -480,7 +457,7 @@ static void test_charge_conflict_when_every_attempt_loses(void **state)
     s_assert_ok(reply);
     assert_int_equal(s_int(reply, "point"), 500);
     sqlite3_close(other);
-    s_remove_database(fixture->path);
+    fixture_remove_database(fixture->path);
 }
 
 /* Another process holds the write lock past the busy timeout: every
@@ -519,7 +496,7 @@ static void test_busy_database_answers_internal(void **state)
     s_assert_ok(reply);
     assert_int_equal(s_int(reply, "point"), 300);
     sqlite3_close(other);
-    s_remove_database(fixture->path);
+    fixture_remove_database(fixture->path);
 }
 
 static void test_ping(void **state)
@@ -562,8 +539,8 @@ int main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_a_batch_isolates_its_requests, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_ping, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_charge_conflict_when_every_attempt_loses,
-                                        s_setup_file, s_teardown),
+        cmocka_unit_test_setup_teardown(test_charge_conflict_when_every_attempt_loses, s_setup_file,
+                                        s_teardown),
         cmocka_unit_test_setup_teardown(test_busy_database_answers_internal, s_setup_file,
                                         s_teardown),
     };

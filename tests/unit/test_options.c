@@ -351,17 +351,18 @@ static void test_endpoint_forms(void **state)
     (void)state;
     options_t options;
     run_t run;
-    static const char *const good[] = {"tcp://127.0.0.1:5555", "tcp://*:1", "tcp://[::1]:65535",
-                                       "tcp://localhost:*", "ipc:///run/boxoffice.sock",
-                                       "ipc://@abstract", "ws://127.0.0.1:80/x"};
+    static const char *const good[] = {
+        "tcp://127.0.0.1:5555",      "tcp://*:1",       "tcp://[::1]:65535",  "tcp://localhost:*",
+        "ipc:///run/boxoffice.sock", "ipc://@abstract", "ws://127.0.0.1:80/x"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         s_parse(&run, &options, "--endpoint", good[i], NULL);
         assert_runs(run);
         assert_string_equal(options.endpoint, good[i]);
     }
-    static const char *const bad[] = {"5555", "tcp://", "tcp://127.0.0.1", "tcp://:5555",
-                                      "tcp://host:0", "tcp://host:65536", "tcp://host:12a",
-                                      "ipc://", "://x", "localhost:5555"};
+    static const char *const bad[] = {"5555",           "tcp://",       "tcp://127.0.0.1",
+                                      "tcp://:5555",    "tcp://host:0", "tcp://host:65536",
+                                      "tcp://host:12a", "ipc://",       "://x",
+                                      "localhost:5555"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         s_parse(&run, &options, "--endpoint", bad[i], NULL);
         assert_int_equal(run.result, OPTIONS_ERROR);

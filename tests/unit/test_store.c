@@ -3,16 +3,12 @@
 #include "fixture.h"
 
 #include <sqlite3.h>
-#include <unistd.h>
 
 static void test_open_creates_schema_and_reopens(void **state)
 {
     (void)state;
-    char path[] = "/tmp/boxoffice-test-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    unlink(path);
+    char path[FIXTURE_PATH_MAX];
+    fixture_database_path(path);
     store_options_t options = {.durable = true, .busy_timeout_ms = 100};
     char error[256];
     store_t *store = store_new(path, &options, error, sizeof error);
@@ -45,12 +41,7 @@ static void test_open_creates_schema_and_reopens(void **state)
     assert_null(store);
     assert_non_null(strstr(error, "999"));
 
-    char sidecar[sizeof path + 8];
-    unlink(path);
-    snprintf(sidecar, sizeof sidecar, "%s-wal", path);
-    unlink(sidecar);
-    snprintf(sidecar, sizeof sidecar, "%s-shm", path);
-    unlink(sidecar);
+    fixture_remove_database(path);
 }
 
 static void test_open_fails_with_a_reason(void **state)
@@ -199,19 +190,9 @@ static void test_savepoint_undoes_one_request(void **state)
 static void test_invariant_check_catches_corruption(void **state)
 {
     (void)state;
-    char path[] = "/tmp/boxoffice-test-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    unlink(path);
-    store_options_t options = {.durable = false, .busy_timeout_ms = 100};
-    char error[256], report[256];
-    store_t *store = store_new(path, &options, error, sizeof error);
-    assert_non_null(store);
-    bool loaded;
-    assert_int_equal(store_begin(store), BO_OK);
-    assert_int_equal(store_seed_demo(store, T0, &loaded), BO_OK);
-    assert_int_equal(store_commit(store), BO_OK);
+    char path[FIXTURE_PATH_MAX], report[256];
+    fixture_database_path(path);
+    store_t *store = fixture_store_at(path);
 
     static const char *const corruptions[] = {
         "UPDATE concert_schedules SET left_tickets = left_tickets - 1 WHERE id = 1",
@@ -245,12 +226,7 @@ static void test_invariant_check_catches_corruption(void **state)
         store_rollback(store);
     }
     store_destroy(&store);
-    char sidecar[sizeof path + 8];
-    unlink(path);
-    snprintf(sidecar, sizeof sidecar, "%s-wal", path);
-    unlink(sidecar);
-    snprintf(sidecar, sizeof sidecar, "%s-shm", path);
-    unlink(sidecar);
+    fixture_remove_database(path);
 }
 
 int main(void)
