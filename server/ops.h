@@ -4,7 +4,9 @@
     (fields, user, token gate), inside that request's savepoint. It speaks
     to the store in domain terms and fills `reply` (an {"ok": true} object it
     does not own) on success. On failure it returns the status and may put a
-    more specific human message in ctx->message.
+    more specific human message in ctx->message. A read whose answer is kept
+    in the reply cache may instead point ctx->members at the kept text of
+    its members, which the dispatcher adds to `reply` as it encodes it.
 */
 #ifndef BO_OPS_H
 #define BO_OPS_H
@@ -12,6 +14,7 @@
 #include <jansson.h>
 
 #include "codec.h"
+#include "reply_cache.h"
 #include "store.h"
 
 typedef struct {
@@ -19,6 +22,8 @@ typedef struct {
     const store_policy_t *policy;
     int64_t now;        /* wall clock of the batch, ms */
     int64_t started_ms; /* monotonic time the server started */
+    reply_cache_t *cache;
+    const char *members; /* borrowed from cache: the rest of an ok reply */
     char message[BO_MESSAGE_MAX];
 } op_context_t;
 

@@ -1,6 +1,8 @@
 /*  ops_catalog: concert.list, concert.dates and concert.seats. */
 #include "ops.h"
 
+#include <stdlib.h>
+
 static void s_add_concert(void *concerts, const bo_concert_t *concert)
 {
     json_array_append_new(concerts, codec_concert(concert));
@@ -33,12 +35,35 @@ bo_status_t op_concert_list(op_context_t *ctx, const bo_request_t *request, json
     return status;
 }
 
+/* Keeps the answer's members in the cache and has the reply use them;
+   without memory for that, they go into the reply itself. */
+static void s_answer(op_context_t *ctx, bo_op_t op, int64_t id, uint64_t version,
+                     int64_t changes_at, json_t *members, json_t *reply)
+{
+    char *text = codec_members(members);
+    if (text)
+        ctx->members = reply_cache_put(ctx->cache, op, id, version, changes_at, text);
+    free(text);
+    if (!ctx->members)
+        json_object_update(reply, members);
+}
+
 bo_status_t op_concert_dates(op_context_t *ctx, const bo_request_t *request, json_t *reply)
 {
+    uint64_t version = store_catalog_version(ctx->store);
+    ctx->members =
+        reply_cache_get(ctx->cache, BO_OP_CONCERT_DATES, request->concert_id, version, ctx->now);
+    if (ctx->members)
+        return BO_OK;
     json_t *dates = json_array();
-    bo_status_t status =
-        store_concert_dates(ctx->store, request->concert_id, ctx->now, s_add_schedule, dates);
-    json_object_set_new(reply, "dates", dates);
+    int64_t changes_at;
+    bo_status_t status = store_concert_dates(ctx->store, request->concert_id, ctx->now,
+                                             s_add_schedule, dates, &changes_at);
+    json_t *members = json_pack("{s:o}", "dates", dates);
+    if (status == BO_OK)
+        s_answer(ctx, BO_OP_CONCERT_DATES, request->concert_id, version, changes_at, members,
+                 reply);
+    json_decref(members);
     if (status == BO_NOT_FOUND)
         return op_fail(ctx, status, "no concert %lld", (long long)request->concert_id);
     return status;
@@ -46,11 +71,20 @@ bo_status_t op_concert_dates(op_context_t *ctx, const bo_request_t *request, jso
 
 bo_status_t op_concert_seats(op_context_t *ctx, const bo_request_t *request, json_t *reply)
 {
+    uint64_t version = store_catalog_version(ctx->store);
+    ctx->members =
+        reply_cache_get(ctx->cache, BO_OP_CONCERT_SEATS, request->schedule_id, version, ctx->now);
+    if (ctx->members)
+        return BO_OK;
     seat_lists_t lists = {json_array(), json_array()};
-    bo_status_t status =
-        store_concert_seats(ctx->store, request->schedule_id, ctx->now, s_add_seat, &lists);
-    json_object_set_new(reply, "free", lists.free_numbers);
-    json_object_set_new(reply, "seats", lists.seats);
+    int64_t changes_at;
+    bo_status_t status = store_concert_seats(ctx->store, request->schedule_id, ctx->now, s_add_seat,
+                                             &lists, &changes_at);
+    json_t *members = json_pack("{s:o, s:o}", "free", lists.free_numbers, "seats", lists.seats);
+    if (status == BO_OK)
+        s_answer(ctx, BO_OP_CONCERT_SEATS, request->schedule_id, version, changes_at, members,
+                 reply);
+    json_decref(members);
     if (status == BO_NOT_FOUND)
         return op_fail(ctx, status, "no show %lld", (long long)request->schedule_id);
     return status;

@@ -140,10 +140,19 @@ bo_status_t store_concert_list(store_t *self, store_concert_visitor_t visit, voi
 /* Shows of a concert with tickets left whose reservation window holds now.
    NOT_FOUND if the concert does not exist. */
 bo_status_t store_concert_dates(store_t *self, int64_t concert_id, int64_t now,
-                                store_schedule_visitor_t visit, void *arg);
-/* Every seat of a show, a lapsed hold counting as free. */
+                                store_schedule_visitor_t visit, void *arg, int64_t *changes_at);
+/* Every seat of a show, a lapsed hold counting as free. NOT_FOUND if the
+   show does not exist. */
 bo_status_t store_concert_seats(store_t *self, int64_t schedule_id, int64_t now,
-                                store_seat_visitor_t visit, void *arg);
+                                store_seat_visitor_t visit, void *arg, int64_t *changes_at);
+/* Reading answers again. The two calls above also say, in *changes_at,
+   when their answer would next change with no write at all (a window
+   opens, a hold lapses; INT64_MAX for never). Otherwise an answer changes
+   only with the catalog version: it moves with every change to a concert,
+   show or seat made through this store, with every rollback, and at the
+   first transaction after another process wrote to the database. An answer
+   read under one version, before its changes_at, is still the answer. */
+uint64_t store_catalog_version(store_t *self);
 /* The show of `concert_id` on a date ("YYYY-MM-DD", UTC) or at an exact
    RFC 3339 show time. NOT_FOUND if none; BAD_REQUEST if a date matches more
    than one show or the text is neither form. */

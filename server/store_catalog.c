@@ -1,6 +1,7 @@
 /*  store_catalog: concerts, their shows (schedules) and seats, read-only. */
 #include "store_sqlite.h"
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "bo_time.h"
@@ -23,7 +24,16 @@ static const char SQL_CONCERT_DATES[] =
     " AND left > 0 ORDER BY cs.show_time, cs.id";
 static const char SQL_CONCERT_SEATS[] =
     "SELECT number, CASE WHEN status = 'held' AND hold_expires_at <= ?2 THEN 'free'"
-    " ELSE status END, price FROM seats WHERE schedule_id = ?1 ORDER BY number";
+    " ELSE status END, price, CASE WHEN status = 'held' AND hold_expires_at > ?2"
+    " THEN hold_expires_at END FROM seats WHERE schedule_id = ?1 ORDER BY number";
+/* When the dates of a concert next change with no write: a show's booking
+   window opens or closes, or a hold on one of its seats lapses. */
+static const char SQL_DATES_NEXT_CHANGE[] =
+    "SELECT MIN(CASE WHEN reservation_start > ?2 THEN reservation_start"
+    " ELSE reservation_end END),"
+    " (SELECT MIN(hold_expires_at) FROM seats WHERE status = 'held' AND hold_expires_at > ?2"
+    "   AND schedule_id IN (SELECT id FROM concert_schedules WHERE concert_id = ?1))"
+    " FROM concert_schedules WHERE concert_id = ?1 AND reservation_end > ?2";
 static const char SQL_SCHEDULES_IN_RANGE[] =
     "SELECT id FROM concert_schedules WHERE concert_id = ?1 AND show_time >= ?2"
     " AND show_time < ?3 ORDER BY show_time LIMIT 2";
@@ -57,10 +67,38 @@ bo_status_t store_concert_list(store_t *self, store_concert_visitor_t visit, voi
     return rc == SQLITE_DONE ? BO_OK : BO_INTERNAL;
 }
 
+/* The earlier of `changes_at` and the time in column `column`, if any. */
+static int64_t s_earlier(int64_t changes_at, sqlite3_stmt *stmt, int column)
+{
+    if (sqlite3_column_type(stmt, column) == SQLITE_NULL)
+        return changes_at;
+    int64_t at = sqlite3_column_int64(stmt, column);
+    return at < changes_at ? at : changes_at;
+}
+
+static bo_status_t s_dates_next_change(store_t *self, int64_t concert_id, int64_t now,
+                                       int64_t *changes_at)
+{
+    sqlite3_stmt *stmt = store_stmt(self, SQL_DATES_NEXT_CHANGE);
+    if (!stmt)
+        return BO_INTERNAL;
+    sqlite3_bind_int64(stmt, 1, concert_id);
+    sqlite3_bind_int64(stmt, 2, now);
+    bo_status_t status = store_row(self, stmt);
+    if (status != BO_OK)
+        return BO_INTERNAL;
+    *changes_at = s_earlier(s_earlier(INT64_MAX, stmt, 0), stmt, 1);
+    sqlite3_reset(stmt);
+    return BO_OK;
+}
+
 bo_status_t store_concert_dates(store_t *self, int64_t concert_id, int64_t now,
-                                store_schedule_visitor_t visit, void *arg)
+                                store_schedule_visitor_t visit, void *arg, int64_t *changes_at)
 {
     bo_status_t status = s_exists(self, SQL_CONCERT_EXISTS, concert_id);
+    if (status != BO_OK)
+        return status;
+    status = s_dates_next_change(self, concert_id, now, changes_at);
     if (status != BO_OK)
         return status;
     sqlite3_stmt *stmt = store_stmt(self, SQL_CONCERT_DATES);
@@ -88,8 +126,9 @@ bo_status_t store_concert_dates(store_t *self, int64_t concert_id, int64_t now,
 }
 
 bo_status_t store_concert_seats(store_t *self, int64_t schedule_id, int64_t now,
-                                store_seat_visitor_t visit, void *arg)
+                                store_seat_visitor_t visit, void *arg, int64_t *changes_at)
 {
+    *changes_at = INT64_MAX;
     bo_status_t status = s_exists(self, SQL_SCHEDULE_EXISTS, schedule_id);
     if (status != BO_OK)
         return status;
@@ -105,6 +144,7 @@ bo_status_t store_concert_seats(store_t *self, int64_t schedule_id, int64_t now,
             .price = sqlite3_column_int64(stmt, 2),
         };
         bo_seat_status_parse(store_column_text(stmt, 1), &seat.status);
+        *changes_at = s_earlier(*changes_at, stmt, 3);
         visit(arg, &seat);
     }
     sqlite3_reset(stmt);

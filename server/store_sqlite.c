@@ -28,6 +28,10 @@ struct store_t {
     store_seen_t *seen;
     size_t seen_count, seen_capacity;
     int busy_timeout_ms;
+    /* See store_catalog_version(). data_version is SQLite's count of other
+       connections' commits as of the last transaction begun. */
+    uint64_t catalog_version;
+    int64_t data_version;
 };
 
 bool store_seen_add(store_t *self, int64_t token_id, int64_t at)
@@ -139,6 +143,59 @@ static bo_status_t s_exec(store_t *self, const char *sql)
     return store_run(self, store_stmt(self, sql));
 }
 
+/* The update hook sees every row this connection inserts, updates or
+   deletes in a rowid table, whichever statement did it. */
+static void s_on_row_change(void *arg, int change, const char *database, const char *table,
+                            sqlite3_int64 rowid)
+{
+    (void)change, (void)database, (void)rowid;
+    store_t *self = arg;
+    if (strcmp(table, "seats") == 0 || strcmp(table, "concert_schedules") == 0 ||
+        strcmp(table, "concerts") == 0)
+        self->catalog_version++;
+}
+
+/* A rollback may undo a change that answers were read under. */
+static void s_on_rollback(void *arg)
+{
+    store_t *self = arg;
+    self->catalog_version++;
+}
+
+static const char SQL_DATA_VERSION[] = "PRAGMA data_version";
+
+/* Run first in every transaction: another process's commit since the last
+   one may have changed the catalog. */
+static bo_status_t s_notice_other_writers(store_t *self)
+{
+    sqlite3_stmt *stmt = store_stmt(self, SQL_DATA_VERSION);
+    if (store_row(self, stmt) != BO_OK)
+        return store_fail(self, "PRAGMA data_version");
+    int64_t version = sqlite3_column_int64(stmt, 0);
+    sqlite3_reset(stmt);
+    if (version != self->data_version) {
+        self->data_version = version;
+        self->catalog_version++;
+    }
+    return BO_OK;
+}
+
+uint64_t store_catalog_version(store_t *self)
+{
+    return self->catalog_version;
+}
+
+/* A transaction just begun by `begun` (BO_OK or not), after its first read. */
+static bo_status_t s_begun(store_t *self, bo_status_t begun)
+{
+    if (begun != BO_OK)
+        return begun;
+    bo_status_t status = s_notice_other_writers(self);
+    if (status != BO_OK)
+        store_rollback(self);
+    return status;
+}
+
 static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
 static const char SQL_BEGIN_READ[] = "BEGIN DEFERRED";
 static const char SQL_COMMIT[] = "COMMIT";
@@ -152,7 +209,7 @@ static const char SQL_ROLLBACK_TO_ATOMIC[] = "ROLLBACK TO atomic";
 
 bo_status_t store_begin(store_t *self)
 {
-    return s_exec(self, SQL_BEGIN);
+    return s_begun(self, s_exec(self, SQL_BEGIN));
 }
 
 bo_status_t store_try_begin(store_t *self, int wait_ms)
@@ -165,7 +222,7 @@ bo_status_t store_try_begin(store_t *self, int wait_ms)
     sqlite3_reset(stmt);
     sqlite3_busy_timeout(self->db, self->busy_timeout_ms);
     if (rc == SQLITE_DONE)
-        return BO_OK;
+        return s_begun(self, BO_OK);
     if ((rc & 0xff) == SQLITE_BUSY)
         return BO_CONFLICT;
     return store_fail(self, "BEGIN IMMEDIATE");
@@ -173,7 +230,9 @@ bo_status_t store_try_begin(store_t *self, int wait_ms)
 
 bo_status_t store_begin_read(store_t *self)
 {
-    return s_exec(self, SQL_BEGIN_READ);
+    /* BEGIN DEFERRED takes its snapshot at the first read, which is the
+       data_version pragma: the version read is that of the snapshot. */
+    return s_begun(self, s_exec(self, SQL_BEGIN_READ));
 }
 
 bo_status_t store_commit(store_t *self)
@@ -209,6 +268,7 @@ bo_status_t store_release(store_t *self)
    closes it so the next request starts from the same depth. */
 void store_rollback_to(store_t *self)
 {
+    self->catalog_version++;
     s_exec(self, SQL_ROLLBACK_TO_REQUEST);
     s_exec(self, SQL_RELEASE_REQUEST);
 }
@@ -220,6 +280,8 @@ bo_status_t store_atomic_begin(store_t *self)
 
 bo_status_t store_atomic_end(store_t *self, bool keep)
 {
+    if (!keep)
+        self->catalog_version++;
     if (!keep && s_exec(self, SQL_ROLLBACK_TO_ATOMIC) != BO_OK)
         return BO_INTERNAL;
     return s_exec(self, SQL_RELEASE_ATOMIC);
@@ -304,14 +366,21 @@ store_t *store_new(const char *path, const store_options_t *options, char *error
     self->busy_timeout_ms = options->busy_timeout_ms;
     sqlite3_busy_timeout(self->db, options->busy_timeout_ms);
     sqlite3_extended_result_codes(self->db, 1);
-    char pragmas[256];
+    sqlite3_update_hook(self->db, s_on_row_change, self);
+    sqlite3_rollback_hook(self->db, s_on_rollback, self);
+    char pragmas[320];
     snprintf(pragmas, sizeof pragmas,
              "PRAGMA journal_mode = WAL; PRAGMA synchronous = %s; PRAGMA foreign_keys = ON;"
              /* A million people in line is a hundred megabytes of tokens:
                 reads go through mmap, so the page cache mostly holds pages
                 written lately; 16 MiB of it is full within a minute of
                 load, after which the daemon's own memory stays flat. */
-             " PRAGMA cache_size = -16384; PRAGMA mmap_size = 1073741824;",
+             " PRAGMA cache_size = -16384; PRAGMA mmap_size = 1073741824;"
+             /* Each request of a batch runs in its own savepoint, whose
+                undo pages SQLite keeps in a sub-journal: past 64 KiB it
+                spills to a temporary file, one write per page. A batch's
+                undo pages are a few hundred kilobytes; keep them in memory. */
+             " PRAGMA temp_store = MEMORY;",
              options->durable ? "FULL" : "NORMAL");
     char reason[512];
     if (!s_exec_script(self, pragmas, reason, sizeof reason) ||

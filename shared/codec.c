@@ -2,6 +2,7 @@
 #include "codec.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bo_time.h"
@@ -194,6 +195,38 @@ json_t *codec_reply_error(bo_status_t status, const char *message, const char *r
 char *codec_dump(const json_t *reply)
 {
     return json_dumps(reply, JSON_COMPACT);
+}
+
+char *codec_members(const json_t *members)
+{
+    char *text = json_dumps(members, JSON_COMPACT);
+    if (!text)
+        return NULL;
+    size_t length = strlen(text);
+    memmove(text, text + 1, length - 2);
+    text[length - 2] = '\0';
+    return text;
+}
+
+char *codec_dump_with(const json_t *reply, const char *members)
+{
+    char *text = codec_dump(reply);
+    if (!text || !*members)
+        return text;
+    size_t length = strlen(text), added = strlen(members);
+    char *joined = realloc(text, length + added + 2);
+    if (!joined) {
+        free(text);
+        return NULL;
+    }
+    /* "{...}" becomes "{...,members}"; "{}" becomes "{members}". */
+    size_t at = length - 1;
+    if (length > 2)
+        joined[at++] = ',';
+    memcpy(joined + at, members, added);
+    joined[at + added] = '}';
+    joined[at + added + 1] = '\0';
+    return joined;
 }
 
 json_t *codec_time(int64_t at_ms)

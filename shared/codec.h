@@ -39,6 +39,12 @@ json_t *codec_reply_ok(const char *request_id);
 json_t *codec_reply_error(bo_status_t status, const char *message, const char *request_id);
 /* Compact text of a reply, in key insertion order. */
 char *codec_dump(const json_t *reply);
+/* The members of an object as JSON text without its braces
+   ("\"a\":1,\"b\":[]"), to be joined to a reply by codec_dump_with; NULL if
+   out of memory. Caller frees. */
+char *codec_members(const json_t *members);
+/* codec_dump of `reply` with `members` (from codec_members) added. */
+char *codec_dump_with(const json_t *reply, const char *members);
 
 /* An RFC 3339 string, or null for 0 ("no time"). */
 json_t *codec_time(int64_t at_ms);

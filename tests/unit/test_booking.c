@@ -40,8 +40,9 @@ static bo_seat_status_t s_seat_status(fixture_t *fixture, int64_t schedule_id, i
                                       int64_t now)
 {
     seat_map_t map = {.count = 0};
-    assert_int_equal(store_concert_seats(fixture->store, schedule_id, now, s_collect_seat, &map),
-                     BO_OK);
+    assert_int_equal(
+        store_concert_seats(fixture->store, schedule_id, now, s_collect_seat, &map, &(int64_t){0}),
+        BO_OK);
     assert_int_equal(map.count, BO_SEAT_MAX);
     return map.seats[number - 1].status;
 }
@@ -64,8 +65,9 @@ static void s_collect_date(void *arg, const bo_schedule_t *schedule)
 static int64_t s_left(fixture_t *fixture, int64_t concert_id, int64_t schedule_id, int64_t now)
 {
     dates_t dates = {.count = 0};
-    assert_int_equal(store_concert_dates(fixture->store, concert_id, now, s_collect_date, &dates),
-                     BO_OK);
+    assert_int_equal(
+        store_concert_dates(fixture->store, concert_id, now, s_collect_date, &dates, &(int64_t){0}),
+        BO_OK);
     return dates.left_tickets[schedule_id];
 }
 
@@ -126,18 +128,22 @@ static void test_shows_that_cannot_be_reserved(void **state)
                      BO_NOT_RESERVABLE);
     assert_int_equal(s_hold(fixture, USER_RICH, 9999, 1, T0, &seen), BO_NOT_FOUND);
     dates_t dates = {.count = 0};
-    assert_int_equal(store_concert_dates(fixture->store, 2, T0, s_collect_date, &dates), BO_OK);
+    assert_int_equal(
+        store_concert_dates(fixture->store, 2, T0, s_collect_date, &dates, &(int64_t){0}), BO_OK);
     assert_int_equal(dates.count, 1); /* show 3 open, show 4 closed */
     assert_int_equal(dates.left_tickets[3], 50);
     assert_int_equal(dates.price[3], 90000);
     dates.count = 0;
-    assert_int_equal(store_concert_dates(fixture->store, 3, T0, s_collect_date, &dates), BO_OK);
+    assert_int_equal(
+        store_concert_dates(fixture->store, 3, T0, s_collect_date, &dates, &(int64_t){0}), BO_OK);
     assert_int_equal(dates.count, 1); /* show 5; show 6 is sold out */
-    assert_int_equal(store_concert_dates(fixture->store, 999, T0, s_collect_date, &dates),
-                     BO_NOT_FOUND);
+    assert_int_equal(
+        store_concert_dates(fixture->store, 999, T0, s_collect_date, &dates, &(int64_t){0}),
+        BO_NOT_FOUND);
     seat_map_t map = {.count = 0};
-    assert_int_equal(store_concert_seats(fixture->store, 999, T0, s_collect_seat, &map),
-                     BO_NOT_FOUND);
+    assert_int_equal(
+        store_concert_seats(fixture->store, 999, T0, s_collect_seat, &map, &(int64_t){0}),
+        BO_NOT_FOUND);
 }
 
 static void test_at_most_four_open_holds(void **state)

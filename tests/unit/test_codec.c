@@ -1584,6 +1584,40 @@ static void test_enum_names(void **state)
     assert_false(bo_ledger_kind_parse("charges", &kind));
 }
 
+/* A reply put together from kept members reads as the same reply built
+   whole, for any members and with or without a request_id. */
+static void test_members_joined_to_a_reply(void **state)
+{
+    (void)state;
+    json_t *members = json_pack("{s:[i,i], s:{s:s}}", "free", 1, 2, "show", "name", "Aé\"");
+    char *text = codec_members(members);
+    assert_non_null(text);
+    assert_string_equal(text, "\"free\":[1,2],\"show\":{\"name\":\"Aé\\\"\"}");
+    for (int with_id = 0; with_id < 2; with_id++) {
+        json_t *reply = codec_reply_ok(with_id ? "r-1" : NULL);
+        char *joined = codec_dump_with(reply, text);
+        json_object_update(reply, members);
+        json_t *parsed = json_loads(joined, 0, NULL);
+        assert_non_null(parsed);
+        assert_true(json_equal(parsed, reply));
+        json_decref(parsed);
+        json_decref(reply);
+        free(joined);
+    }
+    json_t *empty = json_object();
+    char *nothing = codec_members(empty);
+    assert_string_equal(nothing, "");
+    json_t *reply = codec_reply_ok(NULL);
+    char *joined = codec_dump_with(reply, nothing);
+    assert_string_equal(joined, "{\"ok\":true}");
+    free(joined);
+    free(nothing);
+    json_decref(reply);
+    json_decref(empty);
+    free(text);
+    json_decref(members);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1637,6 +1671,7 @@ int main(void)
         cmocka_unit_test(test_reservation_round_trip),
         cmocka_unit_test(test_ledger_entry_round_trip),
         cmocka_unit_test(test_enum_names),
+        cmocka_unit_test(test_members_joined_to_a_reply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -499,6 +499,186 @@ static void test_busy_database_answers_internal(void **state)
     fixture_remove_database(fixture->path);
 }
 
+/* The status of seat `number` in a concert.seats reply, and the reply's
+   free list agreeing with it. */
+static const char *s_seat_status(const json_t *reply, int64_t number)
+{
+    s_assert_ok(reply);
+    json_t *seat = json_array_get(json_object_get(reply, "seats"), (size_t)(number - 1));
+    assert_int_equal(s_int(seat, "number"), number);
+    const char *status = s_string(seat, "status");
+    bool listed_free = false;
+    size_t i;
+    json_t *free_number;
+    json_array_foreach(json_object_get(reply, "free"), i, free_number) listed_free =
+        listed_free || json_integer_value(free_number) == number;
+    assert_int_equal(listed_free, strcmp(status, "free") == 0);
+    return status;
+}
+
+static json_t *s_seats_at(dispatch_fixture_t *fixture, int64_t now, int64_t user, const char *token,
+                          int64_t schedule_id)
+{
+    return s_call_at(
+        fixture, now,
+        "{\"op\":\"concert.seats\",\"user_id\":%lld,\"token\":\"%s\",\"schedule_id\":%lld}",
+        (long long)user, token, (long long)schedule_id);
+}
+
+/* left_tickets of `schedule_id` in the concert's dates, 0 if not listed. */
+static int64_t s_left_at(dispatch_fixture_t *fixture, int64_t now, int64_t user, const char *token,
+                         int64_t concert_id, int64_t schedule_id)
+{
+    json_t *reply = s_call_at(
+        fixture, now,
+        "{\"op\":\"concert.dates\",\"user_id\":%lld,\"token\":\"%s\",\"concert_id\":%lld}",
+        (long long)user, token, (long long)concert_id);
+    s_assert_ok(reply);
+    size_t i;
+    json_t *date;
+    json_array_foreach(json_object_get(reply, "dates"), i,
+                       date) if (s_int(date, "schedule_id") ==
+                                 schedule_id) return s_int(date, "left_tickets");
+    return 0;
+}
+
+/* Seats and dates are answered from the reply cache when asked again;
+   every change shows in the next answer all the same: a hold, a payment,
+   a hold lapsing with no write at all, and a hold undone by its own
+   request's failure. */
+static void test_catalog_answers_follow_every_change(void **state)
+{
+    dispatch_fixture_t *fixture = *state;
+    fixture->policy.token_ttl_ms = DAY_MS;
+    int64_t user = s_new_user(fixture);
+    char token[64];
+    s_enter(fixture, user, token);
+    int64_t concert = 1, show = SHOW_OPEN;
+    int64_t left = s_left_at(fixture, T0, user, token, concert, show);
+    assert_true(left > 0);
+    assert_string_equal(s_seat_status(s_seats_at(fixture, T0, user, token, show), 5), "free");
+    char first[8192];
+    snprintf(first, sizeof first, "%s", fixture->last_text);
+    assert_string_equal(s_seat_status(s_seats_at(fixture, T0, user, token, show), 5), "free");
+    assert_string_equal(fixture->last_text, first);
+    assert_int_equal(s_left_at(fixture, T0, user, token, concert, show), left);
+
+    json_t *reply = s_call(fixture,
+                           "{\"op\":\"seat.reserve\",\"user_id\":%lld,\"token\":\"%s\","
+                           "\"schedule_id\":%lld,\"seat_number\":5}",
+                           (long long)user, token, (long long)show);
+    s_assert_ok(reply);
+    bo_reservation_t hold;
+    assert_true(codec_parse_hold(reply, &hold));
+    assert_string_equal(s_seat_status(s_seats_at(fixture, T0, user, token, show), 5), "held");
+    assert_int_equal(s_left_at(fixture, T0, user, token, concert, show), left - 1);
+
+    /* The hold lapses on the clock alone: no write tells the cache. */
+    int64_t lapsed = hold.hold_expires_at;
+    assert_string_equal(s_seat_status(s_seats_at(fixture, lapsed - 1, user, token, show), 5),
+                        "held");
+    assert_int_equal(s_left_at(fixture, lapsed - 1, user, token, concert, show), left - 1);
+    assert_string_equal(s_seat_status(s_seats_at(fixture, lapsed, user, token, show), 5), "free");
+    assert_int_equal(s_left_at(fixture, lapsed, user, token, concert, show), left);
+
+    /* Another seat held and paid, after the first hold lapsed: sold. */
+    reply = s_call_at(fixture, lapsed,
+                      "{\"op\":\"seat.reserve\",\"user_id\":%lld,\"token\":\"%s\","
+                      "\"schedule_id\":%lld,\"seat_number\":6}",
+                      (long long)user, token, (long long)show);
+    assert_true(codec_parse_hold(reply, &hold));
+    assert_string_equal(s_seat_status(s_seats_at(fixture, lapsed, user, token, show), 6), "held");
+    s_assert_ok(s_call_at(fixture, lapsed,
+                          "{\"op\":\"point.charge\",\"user_id\":%lld,\"amount\":%lld}",
+                          (long long)user, (long long)hold.price));
+    s_assert_ok(s_call_at(
+        fixture, lapsed,
+        "{\"op\":\"payment.pay\",\"user_id\":%lld,\"token\":\"%s\",\"reservation_id\":%lld}",
+        (long long)user, token, (long long)hold.reservation_id));
+    /* Paying ended the token; a new one reads on. */
+    json_t *entered =
+        s_call_at(fixture, lapsed, "{\"op\":\"queue.enter\",\"user_id\":%lld}", (long long)user);
+    s_assert_ok(entered);
+    snprintf(token, sizeof token, "%s", s_string(entered, "token"));
+    assert_string_equal(s_seat_status(s_seats_at(fixture, lapsed, user, token, show), 6), "sold");
+    assert_string_equal(s_seat_status(s_seats_at(fixture, lapsed, user, token, show), 5), "free");
+    assert_int_equal(s_left_at(fixture, lapsed, user, token, concert, show), left - 1);
+}
+
+/* A batch whose transaction is rolled back as a whole (here a trigger's
+   RAISE(ROLLBACK) in its last request; in life a full disk or an I/O
+   error) takes back a hold that an answer in the same batch was read
+   under: that answer must not outlive it. */
+static void test_a_rolled_back_batch_leaves_no_trace_in_answers(void **state)
+{
+    dispatch_fixture_t *fixture = *state;
+    int64_t user = s_new_user(fixture);
+    char token[64];
+    s_enter(fixture, user, token);
+    assert_string_equal(s_seat_status(s_seats_at(fixture, T0, user, token, SHOW_OPEN), 7), "free");
+    sqlite3 *other = s_other_writer(fixture);
+    assert_int_equal(sqlite3_exec(other,
+                                  "CREATE TRIGGER undo_all BEFORE UPDATE OF point ON users"
+                                  " BEGIN SELECT RAISE(ROLLBACK, 'undo all'); END",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    char requests[3][256];
+    snprintf(requests[0], sizeof requests[0],
+             "{\"op\":\"seat.reserve\",\"user_id\":%lld,\"token\":\"%s\",\"schedule_id\":%d,"
+             "\"seat_number\":7}",
+             (long long)user, token, SHOW_OPEN);
+    snprintf(requests[1], sizeof requests[1],
+             "{\"op\":\"concert.seats\",\"user_id\":%lld,\"token\":\"%s\",\"schedule_id\":%d}",
+             (long long)user, token, SHOW_OPEN);
+    snprintf(requests[2], sizeof requests[2],
+             "{\"op\":\"point.charge\",\"user_id\":%lld,\"amount\":10}", (long long)user);
+    dispatch_frame_t frames[3];
+    char *replies[3];
+    for (int i = 0; i < 3; i++)
+        frames[i] = (dispatch_frame_t){requests[i], strlen(requests[i])};
+    assert_int_equal(dispatch_batch(fixture->dispatch, frames, 3, T0, replies), BO_INTERNAL);
+    for (int i = 0; i < 3; i++) {
+        if (!strstr(replies[i], "INTERNAL"))
+            fail_msg("reply %d: %s", i, replies[i]);
+        free(replies[i]);
+    }
+    assert_string_equal(s_seat_status(s_seats_at(fixture, T0, user, token, SHOW_OPEN), 7), "free");
+    assert_int_equal(sqlite3_exec(other, "DROP TRIGGER undo_all", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(other);
+    fixture_remove_database(fixture->path);
+}
+
+/* Another process (a second daemon, an operator's tool) changes the
+   catalog: the next answer shows it. */
+static void test_another_writer_changes_the_answers(void **state)
+{
+    dispatch_fixture_t *fixture = *state;
+    int64_t user = s_new_user(fixture);
+    char token[64];
+    s_enter(fixture, user, token);
+    json_t *reply = s_seats_at(fixture, T0, user, token, SHOW_OPEN);
+    int64_t price = s_int(json_array_get(json_object_get(reply, "seats"), 0), "price");
+    const char *dates = "{\"op\":\"concert.dates\",\"user_id\":%lld,\"token\":\"%s\","
+                        "\"concert_id\":1}";
+    reply = s_call(fixture, dates, (long long)user, token);
+    assert_string_not_equal(s_string(json_array_get(json_object_get(reply, "dates"), 0), "title"),
+                            "Renamed");
+    sqlite3 *other = s_other_writer(fixture);
+    assert_int_equal(sqlite3_exec(other,
+                                  "UPDATE seats SET price = price + 1 WHERE schedule_id = 1"
+                                  " AND number = 1; UPDATE concerts SET title = 'Renamed'"
+                                  " WHERE id = 1",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    reply = s_seats_at(fixture, T0, user, token, SHOW_OPEN);
+    assert_int_equal(s_int(json_array_get(json_object_get(reply, "seats"), 0), "price"), price + 1);
+    reply = s_call(fixture, dates, (long long)user, token);
+    assert_string_equal(s_string(json_array_get(json_object_get(reply, "dates"), 0), "title"),
+                        "Renamed");
+    sqlite3_close(other);
+    fixture_remove_database(fixture->path);
+}
+
 static void test_ping(void **state)
 {
     dispatch_fixture_t *fixture = *state;
@@ -539,6 +719,12 @@ int main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_a_batch_isolates_its_requests, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_ping, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_catalog_answers_follow_every_change, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_a_rolled_back_batch_leaves_no_trace_in_answers,
+                                        s_setup_file, s_teardown),
+        cmocka_unit_test_setup_teardown(test_another_writer_changes_the_answers, s_setup_file,
+                                        s_teardown),
         cmocka_unit_test_setup_teardown(test_charge_conflict_when_every_attempt_loses, s_setup_file,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_busy_database_answers_internal, s_setup_file,

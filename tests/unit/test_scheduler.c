@@ -111,8 +111,9 @@ static int s_free_seats(fixture_t *fixture)
 {
     int free_seats = 0;
     assert_int_equal(store_begin(fixture->store), BO_OK);
-    assert_int_equal(store_concert_seats(fixture->store, SHOW_OPEN, 0, s_count_free, &free_seats),
-                     BO_OK);
+    assert_int_equal(
+        store_concert_seats(fixture->store, SHOW_OPEN, 0, s_count_free, &free_seats, &(int64_t){0}),
+        BO_OK);
     store_rollback(fixture->store);
     return free_seats;
 }
