@@ -37,7 +37,8 @@ typedef struct {
     samples_t samples[LOAD_OP_COUNT];
     bench_user_t *users;
     size_t user_count, user_capacity, cursor;
-    int64_t first_show, shows, next_seat; /* next_seat walks shows * 50 seats */
+    int64_t first_show, shows; /* the shows whose seats this client reads */
+    int64_t next_seat;         /* this client's count of seats taken */
     unsigned long long requests_sent;
     char reply[REPLY_MAX];
     bool failed; /* no reply in time: the run is broken */
@@ -47,6 +48,7 @@ struct load_t {
     char endpoint[512];
     int clients;
     int64_t first_concert, concerts;
+    int64_t first_show, shows; /* the whole hall */
     int64_t line_size;
     client_t *state;
     load_phase_t phase;
@@ -213,19 +215,25 @@ static void s_seats(client_t *client, bench_user_t *user)
            (long long)user->id, user->token, (long long)show);
 }
 
-/* The next seat of the client's own shows: clients never compete. */
+/* The crowd of a sale: every client on the same show, seat after seat,
+   until it is sold out and the next show opens, as the hall's seats are
+   dealt out in turn (client i takes seats i, i + clients, ...), so clients
+   never ask for the same seat. */
 static bool s_reserve(client_t *client, bench_user_t *user, bool wrap)
 {
-    if (client->next_seat >= client->shows * 50) {
+    const load_t *load = client->load;
+    int64_t seat = client->next_seat * load->clients + client->index;
+    if (seat >= load->shows * 50) {
         if (!wrap)
             return false;
         client->next_seat = 0;
+        seat = client->index;
     }
-    int64_t seat = client->next_seat++;
+    client->next_seat++;
     if (!s_call(client, LOAD_RESERVE,
                 "{\"op\":\"seat.reserve\",\"user_id\":%lld,\"token\":\"%s\",\"schedule_id\":%lld,"
                 "\"seat_number\":%lld,\"request_id\":\"b%d-%llu\"}",
-                (long long)user->id, user->token, (long long)(client->first_show + seat / 50),
+                (long long)user->id, user->token, (long long)(load->first_show + seat / 50),
                 (long long)(seat % 50 + 1), client->index, s_next_id(client)))
         return true; /* a taken seat (soak) is an answer too */
     user->reservation_id = s_int_field(client->reply, "reservation_id");
@@ -379,6 +387,8 @@ load_t *load_new(const char *endpoint, int clients, int64_t first_concert, int c
     self->first_concert = first_concert;
     self->concerts = concerts > 0 ? concerts : 1;
     self->line_size = 1;
+    self->first_show = first_show;
+    self->shows = shows > 0 ? shows : 1;
     int64_t per_client = shows / clients > 0 ? shows / clients : 1;
     for (int i = 0; i < clients; i++) {
         client_t *client = &self->state[i];

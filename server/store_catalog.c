@@ -17,8 +17,8 @@ static const char SQL_CONCERT_DATES[] =
     "SELECT cs.id, cs.concert_id, c.title, c.performer,"
     " (SELECT MIN(price) FROM seats WHERE schedule_id = cs.id),"
     " cs.show_time, cs.reservation_start, cs.reservation_end,"
-    " cs.left_tickets + (SELECT COUNT(*) FROM seats WHERE schedule_id = cs.id"
-    "   AND status = 'held' AND hold_expires_at <= ?2) AS left"
+    " cs.left_tickets + (SELECT COUNT(*) FROM reservations WHERE status = 'reserved'"
+    "   AND hold_expires_at <= ?2 AND schedule_id = cs.id) AS left"
     " FROM concert_schedules cs JOIN concerts c ON c.id = cs.concert_id"
     " WHERE cs.concert_id = ?1 AND cs.reservation_start <= ?2 AND ?2 < cs.reservation_end"
     " AND left > 0 ORDER BY cs.show_time, cs.id";
@@ -26,13 +26,14 @@ static const char SQL_CONCERT_SEATS[] =
     "SELECT number, CASE WHEN status = 'held' AND hold_expires_at <= ?2 THEN 'free'"
     " ELSE status END, price, CASE WHEN status = 'held' AND hold_expires_at > ?2"
     " THEN hold_expires_at END FROM seats WHERE schedule_id = ?1 ORDER BY number";
-/* When the dates of a concert next change with no write: a show's booking
-   window opens or closes, or a hold on one of its seats lapses. */
+/* When the dates of a concert may next change with no write: a show's
+   booking window opens or closes, or a hold lapses (any hold: the next to
+   lapse is one index seek, where this concert's own would be a search). */
 static const char SQL_DATES_NEXT_CHANGE[] =
     "SELECT MIN(CASE WHEN reservation_start > ?2 THEN reservation_start"
     " ELSE reservation_end END),"
-    " (SELECT MIN(hold_expires_at) FROM seats WHERE status = 'held' AND hold_expires_at > ?2"
-    "   AND schedule_id IN (SELECT id FROM concert_schedules WHERE concert_id = ?1))"
+    " (SELECT MIN(hold_expires_at) FROM reservations WHERE status = 'reserved'"
+    "   AND hold_expires_at > ?2)"
     " FROM concert_schedules WHERE concert_id = ?1 AND reservation_end > ?2";
 static const char SQL_SCHEDULES_IN_RANGE[] =
     "SELECT id FROM concert_schedules WHERE concert_id = ?1 AND show_time >= ?2"

@@ -87,9 +87,8 @@ static const char SQL_TOKENS_DROP_SILENT[] =
 static const char SQL_TOKENS_PURGE[] =
     "DELETE FROM queue_tokens WHERE id IN (SELECT id FROM queue_tokens"
     " WHERE status = 'expired' AND updated_at < ?1 LIMIT ?2)";
-static const char SQL_REPLIES_PURGE[] =
-    "DELETE FROM idempotent_replies WHERE (user_id, request_id) IN (SELECT user_id, request_id"
-    " FROM idempotent_replies WHERE created_at <= ?1 LIMIT ?2)";
+static const char SQL_REPLIES_PURGE[] = "DELETE FROM idempotent_replies WHERE id IN (SELECT id"
+                                        " FROM idempotent_replies WHERE created_at <= ?1 LIMIT ?2)";
 
 static bo_status_t s_line_read(store_t *self, queue_line_t *line)
 {

@@ -4,6 +4,8 @@
 
 #include <sqlite3.h>
 
+#include "sql_embedded.h"
+
 static void test_open_creates_schema_and_reopens(void **state)
 {
     (void)state;
@@ -41,6 +43,72 @@ static void test_open_creates_schema_and_reopens(void **state)
     assert_null(store);
     assert_non_null(strstr(error, "999"));
 
+    fixture_remove_database(path);
+}
+
+static void s_count_free_seat(void *arg, const bo_seat_t *seat)
+{
+    if (seat->status == BO_SEAT_FREE)
+        ++*(int *)arg;
+}
+
+/* A database made by an older boxofficed (schema version 2, with kept
+   replies and an open hold) opens under this one with nothing lost: the
+   reply is still found for its retry, the hold still counts. */
+static void test_an_older_database_is_migrated_with_its_data(void **state)
+{
+    (void)state;
+    char path[FIXTURE_PATH_MAX];
+    fixture_database_path(path);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    for (int i = 0; i < sql_migration_count && sql_migrations[i].version <= 2; i++)
+        assert_int_equal(sqlite3_exec(db, sql_migrations[i].sql, NULL, NULL, NULL), SQLITE_OK);
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "PRAGMA user_version = 2;"
+             "INSERT INTO users (id, name, point, created_at, updated_at) VALUES (1, 'A', 0, 0, 0);"
+             "INSERT INTO concerts VALUES (1, 'T', 'P');"
+             "INSERT INTO concert_schedules VALUES (1, 1, %lld, 0, %lld, 0);"
+             "INSERT INTO seats (id, schedule_id, number, price) VALUES (1, 1, 1, 100);"
+             "INSERT INTO reservations VALUES (1, 1, 1, 1, 'reserved', 100, %lld, 0, 0);"
+             "UPDATE seats SET status = 'held', reservation_id = 1, hold_expires_at = %lld;"
+             "INSERT INTO idempotent_replies VALUES (1, 'r-1', 'f', '{\"ok\":true}', %lld);",
+             T0 + DAY_MS, T0 + DAY_MS, T0 + 60 * SECOND_MS, T0 + 60 * SECOND_MS, T0);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    store_options_t options = {.durable = true, .busy_timeout_ms = 100};
+    char error[256];
+    store_t *store = store_new(path, &options, error, sizeof error);
+    assert_non_null(store);
+    assert_int_equal(store_begin(store), BO_OK);
+    char *fingerprint = NULL, *reply = NULL;
+    assert_int_equal(store_reply_find(store, 1, "r-1", T0 + SECOND_MS, &fingerprint, &reply),
+                     BO_OK);
+    assert_string_equal(fingerprint, "f");
+    assert_string_equal(reply, "{\"ok\":true}");
+    free(fingerprint);
+    free(reply);
+    /* A second reply for the same request replaces the first. */
+    assert_int_equal(store_reply_save(store, 1, "r-1", "g", "{}", T0 + SECOND_MS), BO_OK);
+    assert_int_equal(store_reply_find(store, 1, "r-1", T0 + SECOND_MS, &fingerprint, &reply),
+                     BO_OK);
+    assert_string_equal(fingerprint, "g");
+    free(fingerprint);
+    free(reply);
+    int free_seats = 0;
+    assert_int_equal(
+        store_concert_seats(store, 1, T0, s_count_free_seat, &free_seats, &(int64_t){0}), BO_OK);
+    assert_int_equal(free_seats, 0);
+    free_seats = 0;
+    assert_int_equal(store_concert_seats(store, 1, T0 + 60 * SECOND_MS, s_count_free_seat,
+                                         &free_seats, &(int64_t){0}),
+                     BO_OK);
+    assert_int_equal(free_seats, 1);
+    store_rollback(store);
+    fixture_assert_invariants(store);
+    store_destroy(&store);
     fixture_remove_database(path);
 }
 
@@ -234,6 +302,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_creates_schema_and_reopens),
         cmocka_unit_test(test_open_fails_with_a_reason),
+        cmocka_unit_test(test_an_older_database_is_migrated_with_its_data),
         cmocka_unit_test(test_invariant_check_catches_corruption),
         cmocka_unit_test_setup_teardown(test_seed_is_loaded_once, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_seed_has_the_demo_catalogue, fixture_setup,
