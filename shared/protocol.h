@@ -34,9 +34,11 @@
 #define BO_REQUEST_ID_MAX 128
 #define BO_TOKEN_MAX      128
 #define BO_NAME_MAX       200
-/* Tokens this server issues: 24 random bytes in unpadded base64url. */
+/* Tokens this server issues: the time of issue (6 bytes) and 24 random
+   bytes, in unpadded base64url. */
+#define BO_TOKEN_TIME_BYTES   6
 #define BO_TOKEN_RANDOM_BYTES 24
-#define BO_TOKEN_TEXT_LEN     32
+#define BO_TOKEN_TEXT_LEN     40
 /* How long a stored reply answers a retried request. */
 #define BO_IDEMPOTENCY_TTL_MS (10 * 60 * 1000)
 

@@ -90,7 +90,7 @@ class CallToolTest(DaemonTestCase):
         self.assertRegex(result.stdout, r"^\d+\n$")
         user = result.stdout.strip()
         token = self.call("-f", "token", '{"op":"queue.enter","user_id":%s}' % user)
-        self.assertRegex(token.stdout, r"^[A-Za-z0-9_-]{32}\n$")
+        self.assertRegex(token.stdout, r"^[A-Za-z0-9_-]{40}\n$")
         expires = self.call("-f", "expires_at",
                             '{"op":"queue.status","user_id":%s,"token":"nope"}' % user)
         self.assertEqual(expires.returncode, 1)
