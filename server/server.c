@@ -76,24 +76,47 @@ static void s_split(zmsg_t *message, pending_t *pending)
 
 /* Sends one reply without ever blocking: with ROUTER_MANDATORY a peer that
    has gone reports EHOSTUNREACH and a peer that stopped reading reports
-   EAGAIN; either way the reply is dropped and the loop goes on. */
+   EAGAIN; either way the reply is dropped and the loop goes on. The frames
+   are copied into the socket as they are, with no frame objects between. */
 static void s_send(server_t *self, pending_t *pending)
 {
-    zframe_t *reply = zframe_new(pending->reply, strlen(pending->reply));
-    zmsg_append(pending->envelope, &reply);
     void *socket = zsock_resolve(self->router);
-    size_t remaining = zmsg_size(pending->envelope);
-    zframe_t *frame;
-    while ((frame = zmsg_pop(pending->envelope))) {
-        remaining--;
-        int flags = ZFRAME_DONTWAIT | (remaining > 0 ? ZFRAME_MORE : 0);
-        if (zframe_send(&frame, socket, flags) != 0) {
-            zframe_destroy(&frame);
-            log_debug("reply dropped: %s", zmq_strerror(zmq_errno()));
-            break;
-        }
-    }
+    int sent = 0;
+    for (zframe_t *frame = zmsg_first(pending->envelope); frame && sent >= 0;
+         frame = zmsg_next(pending->envelope))
+        sent = zmq_send(socket, zframe_data(frame), zframe_size(frame), ZMQ_DONTWAIT | ZMQ_SNDMORE);
+    if (sent >= 0)
+        sent = zmq_send(socket, pending->reply, strlen(pending->reply), ZMQ_DONTWAIT);
+    if (sent < 0)
+        log_debug("reply dropped: %s", zmq_strerror(zmq_errno()));
     zmsg_destroy(&pending->envelope);
+}
+
+/* The next message waiting on the socket, or NULL when none is. Receiving
+   with ZMQ_DONTWAIT until nothing is left costs less than asking for
+   ZMQ_EVENTS before each message: that makes libzmq go through its command
+   queue every time, where a receive does so only now and then. */
+static zmsg_t *s_recv_waiting(void *socket)
+{
+    zmq_msg_t part;
+    zmq_msg_init(&part);
+    if (zmq_msg_recv(&part, socket, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&part);
+        return NULL;
+    }
+    zmsg_t *message = zmsg_new();
+    for (;;) {
+        zframe_t *frame = zframe_new(zmq_msg_data(&part), zmq_msg_size(&part));
+        bool more = zmq_msg_more(&part);
+        zmq_msg_close(&part);
+        zmsg_append(message, &frame);
+        /* The parts of a message arrive together: the rest is there. */
+        zmq_msg_init(&part);
+        if (!more || zmq_msg_recv(&part, socket, 0) < 0)
+            break;
+    }
+    zmq_msg_close(&part);
+    return message;
 }
 
 /* Drains what is waiting on the socket (up to MAX_BATCH), runs it as one
@@ -103,10 +126,9 @@ static int s_on_requests(zloop_t *loop, zsock_t *router, void *arg)
     (void)loop;
     server_t *self = arg;
     size_t count = 0, dispatched = 0;
-    while (count < MAX_BATCH && (zsock_events(router) & ZMQ_POLLIN)) {
-        zmsg_t *message = zmsg_recv(router);
-        if (!message)
-            break;
+    void *socket = zsock_resolve(router);
+    zmsg_t *message;
+    while (count < MAX_BATCH && (message = s_recv_waiting(socket))) {
         s_split(message, &self->batch[count]);
         zmsg_destroy(&message);
         if (self->batch[count].body) {

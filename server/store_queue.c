@@ -64,9 +64,11 @@ static const char SQL_TOKEN_BY_TEXT[] =
 static const char SQL_TOKEN_BY_ID[] =
     "SELECT id, token, status, seq, expires_at, last_seen_at, user_id FROM queue_tokens"
     " WHERE id = ?1";
+/* Waiting (?5 NULL) or admitted at once (?5 its expiry). */
 static const char SQL_TOKEN_INSERT[] =
     "INSERT INTO queue_tokens (token, user_id, status, seq, expires_at, last_seen_at, created_at,"
-    " updated_at) VALUES (?1, ?2, 'wait', ?3, NULL, ?4, ?4, ?4)";
+    " updated_at) VALUES (?1, ?2, CASE WHEN ?5 IS NULL THEN 'wait' ELSE 'active' END, ?3, ?5,"
+    " ?4, ?4, ?4)";
 static const char SQL_TOKEN_TOUCH[] = "UPDATE queue_tokens SET last_seen_at = MAX(last_seen_at, "
                                       "?2) WHERE id = ?1 AND status = 'wait'";
 /* An ended token's expires_at becomes the moment it ended, so no client
@@ -326,8 +328,10 @@ static bo_status_t s_live_token(store_t *self, int64_t user_id, int64_t now, tok
     return BO_OK;
 }
 
+/* Issues `new_token` the next ticket number, waiting, or active until
+   `expires_at` if that is not 0. */
 static bo_status_t s_issue_token(store_t *self, int64_t user_id, const char *new_token, int64_t now,
-                                 int64_t *token_id)
+                                 int64_t expires_at, int64_t *token_id)
 {
     sqlite3_stmt *stmt = store_stmt(self, SQL_LINE_TAKE_SEQ);
     if (store_row(self, stmt) != BO_OK)
@@ -341,10 +345,43 @@ static bo_status_t s_issue_token(store_t *self, int64_t user_id, const char *new
     sqlite3_bind_int64(stmt, 2, user_id);
     sqlite3_bind_int64(stmt, 3, seq);
     sqlite3_bind_int64(stmt, 4, now);
+    if (expires_at != 0)
+        sqlite3_bind_int64(stmt, 5, expires_at);
     if (store_run(self, stmt) != BO_OK)
         return BO_INTERNAL;
     *token_id = sqlite3_last_insert_rowid(sqlite3_db_handle(stmt));
     return BO_OK;
+}
+
+/* When nobody waits and this interval's budget has room, a newcomer is
+   admitted as the token is issued: what store_admit would do, without the
+   token passing through the line's indexes. Otherwise *at_once is false and
+   nothing has changed; store_admit, which first ends tokens whose time is
+   up, may still find room. */
+static bo_status_t s_admit_newcomer(store_t *self, int64_t user_id, const char *new_token,
+                                    int64_t now, const store_policy_t *policy, int64_t *token_id,
+                                    bool *at_once)
+{
+    *at_once = false;
+    queue_line_t line;
+    if (s_line_read(self, &line) != BO_OK)
+        return BO_INTERNAL;
+    int64_t window = now / policy->admit_interval_ms;
+    int64_t used = line.admit_window == window ? line.admitted_in_window : 0;
+    if (s_waiting(&line) != 0 || used >= policy->admit_batch || line.active >= policy->max_active)
+        return BO_OK;
+    sqlite3_stmt *stmt;
+    if (s_issue_token(self, user_id, new_token, now, bo_ceil_second(now) + policy->token_ttl_ms,
+                      token_id) != BO_OK ||
+        !(stmt = store_stmt(self, SQL_LINE_ADMITTED)))
+        return BO_INTERNAL;
+    sqlite3_bind_int64(stmt, 1, 1);
+    sqlite3_bind_int64(stmt, 2, window);
+    sqlite3_bind_int64(stmt, 3, used + 1);
+    if (store_run(self, stmt) != BO_OK)
+        return BO_INTERNAL;
+    *at_once = true;
+    return line.abandoned > 0 ? s_line_compact_if_empty(self) : BO_OK;
 }
 
 static bo_status_t s_enter(store_t *self, int64_t user_id, const char *new_token, int64_t now,
@@ -360,8 +397,10 @@ static bo_status_t s_enter(store_t *self, int64_t user_id, const char *new_token
         return s_describe(self, &row, now, policy, state);
     }
     int64_t token_id = 0, admitted = 0;
-    if (s_issue_token(self, user_id, new_token, now, &token_id) != BO_OK ||
-        store_admit(self, now, policy, &admitted) != BO_OK ||
+    bool at_once;
+    if (s_admit_newcomer(self, user_id, new_token, now, policy, &token_id, &at_once) != BO_OK ||
+        (!at_once && (s_issue_token(self, user_id, new_token, now, 0, &token_id) != BO_OK ||
+                      store_admit(self, now, policy, &admitted) != BO_OK)) ||
         s_token_load(self, token_id, &row, state) != BO_OK)
         return BO_INTERNAL;
     return s_describe(self, &row, now, policy, state);
