@@ -358,7 +358,8 @@ store_t *store_new(const char *path, const store_options_t *options, char *error
         return NULL;
     }
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    if (sqlite3_open_v2(path, &self->db, flags, NULL) != SQLITE_OK) {
+    const char *vfs = options->durable && store_vfs_register() ? STORE_VFS_GATHER : NULL;
+    if (sqlite3_open_v2(path, &self->db, flags, vfs) != SQLITE_OK) {
         snprintf(error, error_size, "%s", self->db ? sqlite3_errmsg(self->db) : "out of memory");
         store_destroy(&self);
         return NULL;

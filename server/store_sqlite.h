@@ -36,6 +36,12 @@ int64_t store_changes(store_t *self);
 bo_status_t store_atomic_begin(store_t *self);
 bo_status_t store_atomic_end(store_t *self, bool keep);
 
+/* store_vfs.c: the VFS that gathers the write-ahead log's writes into one
+   per sync, registered (once) under STORE_VFS_GATHER; false if it cannot
+   be. Only for synchronous=FULL (see store_vfs.c). */
+#define STORE_VFS_GATHER "boxoffice-gather"
+bool store_vfs_register(void);
+
 /* Logs the connection's last error with `what` and returns BO_INTERNAL. */
 bo_status_t store_fail(store_t *self, const char *what);
 
