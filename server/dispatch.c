@@ -74,19 +74,23 @@ static bo_status_t s_run(op_context_t *ctx, const bo_request_t *request, json_t 
                          bool *handled)
 {
     const bo_op_entry_t *entry = request->entry;
-    bo_status_t status;
-    if (entry->flags & BO_OP_NEEDS_USER) {
-        status = store_user_exists(ctx->store, request->user_id);
+    /* A token that passes the gate is this user's, so the user exists: the
+       user is looked up first only when the gate refuses, to answer
+       NOT_FOUND before any refusal of the gate's. */
+    bool gated = entry->flags & BO_OP_NEEDS_TOKEN;
+    bo_status_t gate =
+        gated ? store_token_gate(ctx->store, request->user_id, request->token, ctx->now) : BO_OK;
+    if (gate == BO_INTERNAL)
+        return gate;
+    if ((entry->flags & BO_OP_NEEDS_USER) && (!gated || gate != BO_OK)) {
+        bo_status_t status = store_user_exists(ctx->store, request->user_id);
         if (status == BO_NOT_FOUND)
             return op_fail(ctx, status, "no user %lld", (long long)request->user_id);
         if (status != BO_OK)
             return status;
     }
-    if (entry->flags & BO_OP_NEEDS_TOKEN) {
-        status = store_token_gate(ctx->store, request->user_id, request->token, ctx->now);
-        if (status != BO_OK)
-            return status;
-    }
+    if (gate != BO_OK)
+        return gate;
     *handled = true;
     return op_handler(entry->op)(ctx, request, reply);
 }

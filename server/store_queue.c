@@ -76,6 +76,9 @@ static const char SQL_TOKEN_TOUCH[] = "UPDATE queue_tokens SET last_seen_at = MA
 static const char SQL_TOKEN_END[] =
     "UPDATE queue_tokens SET status = 'expired', updated_at = ?2,"
     " expires_at = MIN(expires_at, ?2) WHERE id = ?1 AND status = 'active'";
+static const char SQL_TOKEN_END_BY_TEXT[] =
+    "UPDATE queue_tokens SET status = 'expired', updated_at = ?2,"
+    " expires_at = MIN(expires_at, ?2) WHERE token = ?1 AND status = 'active'";
 static const char SQL_TOKENS_EXPIRE_DUE[] =
     "UPDATE queue_tokens SET status = 'expired', updated_at = ?1"
     " WHERE status = 'active' AND expires_at <= ?1";
@@ -462,17 +465,16 @@ bo_status_t store_token_gate(store_t *self, int64_t user_id, const char *token, 
 
 bo_status_t store_token_end(store_t *self, const char *token, int64_t now)
 {
-    token_row_t row;
-    sqlite3_stmt *stmt;
-    if (s_token_find(self, SQL_TOKEN_BY_TEXT, &stmt) != BO_OK)
+    sqlite3_stmt *stmt = store_stmt(self, SQL_TOKEN_END_BY_TEXT);
+    if (!stmt)
         return BO_INTERNAL;
     sqlite3_bind_text(stmt, 1, token, -1, SQLITE_STATIC);
-    bo_status_t status = store_row(self, stmt);
-    if (status != BO_OK)
-        return status == BO_NOT_FOUND ? BO_OK : status;
-    s_token_row(stmt, &row, NULL);
-    sqlite3_reset(stmt);
-    return s_end_token(self, row.id, now);
+    sqlite3_bind_int64(stmt, 2, now);
+    if (store_run(self, stmt) != BO_OK)
+        return BO_INTERNAL;
+    if (store_changes(self) == 0)
+        return BO_OK;
+    return s_run_with_count(self, SQL_LINE_ACTIVE_ENDED, 1);
 }
 
 bo_status_t store_queue_counts(store_t *self, int64_t *waiting, int64_t *active)

@@ -309,6 +309,26 @@ static int s_user_version(store_t *self)
     return version;
 }
 
+/* Every migration ends by moving schema_version on: a migration that edits
+   sqlite_schema itself (004) changes no version by that, and connections
+   open on the file would go on with the old text. */
+static bool s_bump_schema_version(store_t *self, char *error, size_t error_size)
+{
+    sqlite3_stmt *stmt = NULL;
+    int version = -1;
+    if (sqlite3_prepare_v2(self->db, "PRAGMA schema_version", -1, &stmt, NULL) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW)
+        version = sqlite3_column_int(stmt, 0);
+    sqlite3_finalize(stmt);
+    if (version < 0) {
+        snprintf(error, error_size, "cannot read the schema_version");
+        return false;
+    }
+    char bump[64];
+    snprintf(bump, sizeof bump, "PRAGMA schema_version = %d", version + 1);
+    return s_exec_script(self, bump, error, error_size);
+}
+
 /* Applies each migration newer than the database in its own transaction.
    The version is read again after BEGIN IMMEDIATE, so two daemons starting
    together on a new file do not both apply the same step. */
@@ -332,6 +352,7 @@ static bool s_migrate(store_t *self, char *error, size_t error_size)
         snprintf(set_version, sizeof set_version, "PRAGMA user_version = %d", migration->version);
         char reason[512];
         if (!s_exec_script(self, migration->sql, reason, sizeof reason) ||
+            !s_bump_schema_version(self, reason, sizeof reason) ||
             !s_exec_script(self, set_version, reason, sizeof reason) ||
             !s_exec_script(self, "COMMIT", reason, sizeof reason)) {
             snprintf(error, error_size, "migration %s: %s", migration->name, reason);
