@@ -22,8 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The most kept at once; a longer run of writes is written as it goes. */
-#define GATHER_MAX (4 << 20)
+/* The most kept at once, so the buffer never holds more memory than this;
+   a longer run of writes goes out a megabyte at a time. */
+#define GATHER_MAX (1 << 20)
 /* The default VFS writes at most 128 KiB - 1 bytes a call (and calls a
    shorter write a full disk), so the buffer goes out in pieces this big. */
 #define WRITE_PIECE (124 * 1024)
