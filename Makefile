@@ -156,15 +156,15 @@ integration: all asan
 integration-release: all
 	BOXOFFICED=build/release/boxofficed $(PYTHON) -m unittest discover -s tests/integration -p 'test_*.py'
 
-# Every op and error, and the hostile catalogue, with the release daemon
-# under valgrind: any memory error or definite leak makes it exit non-zero,
-# which the harness reports. (The timing-bound suites would only measure
-# valgrind's slowness.)
+# The integration suites with the release daemon under valgrind: any memory
+# error or definite leak makes it exit non-zero, which the harness reports.
+# All but the two timing-bound suites (schedulers, concurrency), which would
+# only measure valgrind's slowness.
 VALGRIND = valgrind --quiet --error-exitcode=87 --leak-check=full \
            --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
 valgrind: all
 	cd tests/integration && BOXOFFICED_WRAPPER="$(VALGRIND)" BOXOFFICED=build/release/boxofficed \
-	    $(PYTHON) -m unittest test_protocol test_hostile
+	    $(PYTHON) -m unittest test_protocol test_hostile test_daemon test_examples test_docs
 
 # Crashes, vanishing and non-reading clients, crowds, Lazy Pirate retries:
 # the release build, since the sanitizers' own memory hides the growth the
