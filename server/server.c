@@ -2,6 +2,7 @@
 #include "server.h"
 
 #include <czmq.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -81,9 +82,17 @@ static void s_split(zmsg_t *message, pending_t *pending)
 static void s_send(server_t *self, pending_t *pending)
 {
     void *socket = zsock_resolve(self->router);
-    int sent = 0;
-    for (zframe_t *frame = zmsg_first(pending->envelope); frame && sent >= 0;
-         frame = zmsg_next(pending->envelope))
+    zframe_t *frame = zmsg_first(pending->envelope);
+    int sent = zmq_send(socket, zframe_data(frame), zframe_size(frame), ZMQ_DONTWAIT | ZMQ_SNDMORE);
+    /* A peer's queue looks full until libzmq has read the I/O thread's
+       word that the peer took some of it, which a send checks only now
+       and then: have it look (asking for ZMQ_EVENTS does) and try once
+       more before dropping the reply. */
+    if (sent < 0 && zmq_errno() == EAGAIN) {
+        zsock_events(self->router);
+        sent = zmq_send(socket, zframe_data(frame), zframe_size(frame), ZMQ_DONTWAIT | ZMQ_SNDMORE);
+    }
+    while (sent >= 0 && (frame = zmsg_next(pending->envelope)))
         sent = zmq_send(socket, zframe_data(frame), zframe_size(frame), ZMQ_DONTWAIT | ZMQ_SNDMORE);
     if (sent >= 0)
         sent = zmq_send(socket, pending->reply, strlen(pending->reply), ZMQ_DONTWAIT);
