@@ -158,13 +158,14 @@ integration-release: all
 
 # The integration suites with the release daemon under valgrind: any memory
 # error or definite leak makes it exit non-zero, which the harness reports.
-# All but the two timing-bound suites (schedulers, concurrency), which would
-# only measure valgrind's slowness.
+# Not the two timing-bound suites (schedulers, concurrency), which would
+# only measure valgrind's slowness, nor the documentation checks, which
+# drive the daemon no way the others do not.
 VALGRIND = valgrind --quiet --error-exitcode=87 --leak-check=full \
            --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
 valgrind: all
 	cd tests/integration && BOXOFFICED_WRAPPER="$(VALGRIND)" BOXOFFICED=build/release/boxofficed \
-	    $(PYTHON) -m unittest test_protocol test_hostile test_daemon test_examples test_docs
+	    $(PYTHON) -m unittest test_protocol test_hostile test_daemon test_examples
 
 # Crashes, vanishing and non-reading clients, crowds, Lazy Pirate retries:
 # the release build, since the sanitizers' own memory hides the growth the
