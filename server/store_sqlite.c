@@ -298,15 +298,21 @@ static bool s_exec_script(store_t *self, const char *sql, char *error, size_t er
     return false;
 }
 
-static int s_user_version(store_t *self)
+/* The value of an integer pragma such as "PRAGMA user_version", or -1. */
+static int s_pragma_int(store_t *self, const char *pragma)
 {
     sqlite3_stmt *stmt = NULL;
-    int version = -1;
-    if (sqlite3_prepare_v2(self->db, "PRAGMA user_version", -1, &stmt, NULL) == SQLITE_OK &&
+    int value = -1;
+    if (sqlite3_prepare_v2(self->db, pragma, -1, &stmt, NULL) == SQLITE_OK &&
         sqlite3_step(stmt) == SQLITE_ROW)
-        version = sqlite3_column_int(stmt, 0);
+        value = sqlite3_column_int(stmt, 0);
     sqlite3_finalize(stmt);
-    return version;
+    return value;
+}
+
+static int s_user_version(store_t *self)
+{
+    return s_pragma_int(self, "PRAGMA user_version");
 }
 
 /* Every migration ends by moving schema_version on: a migration that edits
@@ -314,12 +320,7 @@ static int s_user_version(store_t *self)
    open on the file would go on with the old text. */
 static bool s_bump_schema_version(store_t *self, char *error, size_t error_size)
 {
-    sqlite3_stmt *stmt = NULL;
-    int version = -1;
-    if (sqlite3_prepare_v2(self->db, "PRAGMA schema_version", -1, &stmt, NULL) == SQLITE_OK &&
-        sqlite3_step(stmt) == SQLITE_ROW)
-        version = sqlite3_column_int(stmt, 0);
-    sqlite3_finalize(stmt);
+    int version = s_pragma_int(self, "PRAGMA schema_version");
     if (version < 0) {
         snprintf(error, error_size, "cannot read the schema_version");
         return false;
