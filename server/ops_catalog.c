@@ -1,6 +1,7 @@
 /*  ops_catalog: concert.list, concert.dates and concert.seats. */
 #include "ops.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 
 static void s_add_concert(void *concerts, const bo_concert_t *concert)
@@ -35,6 +36,16 @@ bo_status_t op_concert_list(op_context_t *ctx, const bo_request_t *request, json
     return status;
 }
 
+/* True when the cache holds the answer for (op, id) under the store's
+   current catalog version: ctx->members then is the reply's rest.
+   *version is that version, for keeping a fresh answer under it. */
+static bool s_kept(op_context_t *ctx, bo_op_t op, int64_t id, uint64_t *version)
+{
+    *version = store_catalog_version(ctx->store);
+    ctx->members = reply_cache_get(ctx->cache, op, id, *version, ctx->now);
+    return ctx->members != NULL;
+}
+
 /* Keeps the answer's members in the cache and has the reply use them;
    without memory for that, they go into the reply itself. */
 static void s_answer(op_context_t *ctx, bo_op_t op, int64_t id, uint64_t version,
@@ -50,10 +61,8 @@ static void s_answer(op_context_t *ctx, bo_op_t op, int64_t id, uint64_t version
 
 bo_status_t op_concert_dates(op_context_t *ctx, const bo_request_t *request, json_t *reply)
 {
-    uint64_t version = store_catalog_version(ctx->store);
-    ctx->members =
-        reply_cache_get(ctx->cache, BO_OP_CONCERT_DATES, request->concert_id, version, ctx->now);
-    if (ctx->members)
+    uint64_t version;
+    if (s_kept(ctx, BO_OP_CONCERT_DATES, request->concert_id, &version))
         return BO_OK;
     json_t *dates = json_array();
     int64_t changes_at;
@@ -71,10 +80,8 @@ bo_status_t op_concert_dates(op_context_t *ctx, const bo_request_t *request, jso
 
 bo_status_t op_concert_seats(op_context_t *ctx, const bo_request_t *request, json_t *reply)
 {
-    uint64_t version = store_catalog_version(ctx->store);
-    ctx->members =
-        reply_cache_get(ctx->cache, BO_OP_CONCERT_SEATS, request->schedule_id, version, ctx->now);
-    if (ctx->members)
+    uint64_t version;
+    if (s_kept(ctx, BO_OP_CONCERT_SEATS, request->schedule_id, &version))
         return BO_OK;
     seat_lists_t lists = {json_array(), json_array()};
     int64_t changes_at;
