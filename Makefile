@@ -35,7 +35,7 @@ TEST_LIBS     = -lcmocka
 SHARED_SRC = shared/bo_time.c shared/protocol.c shared/codec.c
 SERVER_SRC = server/log.c server/options.c \
              server/store_sqlite.c server/store_points.c server/store_queue.c \
-             server/store_catalog.c server/store_booking.c server/store_vfs.c \
+             server/store_catalog.c server/store_booking.c server/store_vfs.c server/store_checkpoint.c \
              server/ops.c server/ops_account.c server/ops_queue.c server/ops_catalog.c \
              server/ops_booking.c server/reply_cache.c server/dispatch.c server/scheduler.c \
              server/server.c \

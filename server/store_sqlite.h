@@ -42,6 +42,19 @@ bo_status_t store_atomic_end(store_t *self, bool keep);
 #define STORE_VFS_GATHER "boxoffice-gather"
 bool store_vfs_register(void);
 
+/* store_checkpoint.c: a thread with its own connection to `path` that runs
+   PASSIVE checkpoints (see store_checkpoint.c). NULL (logged) if it cannot
+   start; the store then checkpoints inline as SQLite does by default.
+   store_checkpointer_after_commit is called after a commit that left the
+   log past its size: true when the thread has done a checkpoint since it
+   was last asked and the caller should now finish it inline; otherwise it
+   asks the thread for one, if it is not at one already. Destroying it
+   waits for a running checkpoint. */
+typedef struct store_checkpointer_t store_checkpointer_t;
+store_checkpointer_t *store_checkpointer_new(const char *path, const char *vfs, bool durable);
+bool store_checkpointer_after_commit(store_checkpointer_t *self);
+void store_checkpointer_destroy(store_checkpointer_t **self_p);
+
 /* Logs the connection's last error with `what` and returns BO_INTERNAL. */
 bo_status_t store_fail(store_t *self, const char *what);
 

@@ -3,6 +3,7 @@
 #include "fixture.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include "sql_embedded.h"
 
@@ -213,6 +214,56 @@ static void test_the_gathered_log_reads_back_whole(void **state)
     fixture_remove_database(path);
 }
 
+static int64_t s_file_size(const char *path, const char *suffix)
+{
+    char name[FIXTURE_PATH_MAX + 8];
+    snprintf(name, sizeof name, "%s%s", path, suffix);
+    struct stat info;
+    return stat(name, &info) == 0 ? (int64_t)info.st_size : 0;
+}
+
+/* Checkpoints run on a thread of the store's own (store_checkpoint.c)
+   while commits go on. Many small commits, 16 MB in all: the log must
+   start over along the way rather than keep everything (it does only when
+   a checkpoint has copied all of it), and the database file must have the
+   data before the store is closed. */
+static void test_the_log_is_copied_back_while_commits_go_on(void **state)
+{
+    (void)state;
+    char path[FIXTURE_PATH_MAX];
+    fixture_database_path(path);
+    store_options_t options = {.durable = true, .busy_timeout_ms = 1000};
+    char error[256];
+    store_t *store = store_new(path, &options, error, sizeof error);
+    assert_non_null(store);
+    enum { COMMITS = 4000, EACH = 4000 };
+    char text[EACH + 1], request_id[32];
+    memset(text, 'x', EACH);
+    text[EACH] = '\0';
+    for (int i = 0; i < COMMITS; i++) {
+        snprintf(request_id, sizeof request_id, "r-%d", i);
+        assert_int_equal(store_begin(store), BO_OK);
+        assert_int_equal(store_reply_save(store, 1, request_id, "f", text, T0), BO_OK);
+        assert_int_equal(store_commit(store), BO_OK);
+    }
+    int64_t written = (int64_t)COMMITS * EACH;
+    assert_true(s_file_size(path, "-wal") < written / 2);
+    assert_true(s_file_size(path, "") > written / 2);
+    store_destroy(&store);
+
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(s_query_int(db, "SELECT COUNT(*) FROM idempotent_replies WHERE user_id = 1"),
+                     COMMITS);
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(stmt, 0), "ok");
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    fixture_remove_database(path);
+}
+
 static void test_open_fails_with_a_reason(void **state)
 {
     (void)state;
@@ -401,6 +452,7 @@ static void test_invariant_check_catches_corruption(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_the_log_is_copied_back_while_commits_go_on),
         cmocka_unit_test(test_open_creates_schema_and_reopens),
         cmocka_unit_test(test_open_fails_with_a_reason),
         cmocka_unit_test(test_an_older_database_is_migrated_with_its_data),
