@@ -97,8 +97,14 @@ static const char SQL_TOKENS_DROP_SILENT[] =
 static const char SQL_TOKENS_PURGE[] =
     "DELETE FROM queue_tokens WHERE id IN (SELECT id FROM queue_tokens"
     " WHERE status = 'expired' AND updated_at < ?1 LIMIT ?2)";
-static const char SQL_REPLIES_PURGE[] = "DELETE FROM idempotent_replies WHERE id IN (SELECT id"
-                                        " FROM idempotent_replies WHERE created_at <= ?1 LIMIT ?2)";
+/* Kept replies in the order they were written (their ids), up to the first
+   one not yet due: a reply is never purged early, and one written while the
+   clock was set back waits for those before it. The scan is bounded by the
+   batch size whether or not anything is due. */
+static const char SQL_REPLIES_PURGE[] =
+    "DELETE FROM idempotent_replies WHERE id IN (SELECT id FROM idempotent_replies"
+    " WHERE id < COALESCE((SELECT MIN(id) FROM (SELECT id, created_at FROM idempotent_replies"
+    " ORDER BY id LIMIT ?2) WHERE created_at > ?1), 9223372036854775807) ORDER BY id LIMIT ?2)";
 
 static bo_status_t s_line_read(store_t *self, queue_line_t *line)
 {

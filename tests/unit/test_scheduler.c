@@ -142,6 +142,41 @@ static void test_kept_replies_are_purged_as_fast_as_they_come(void **state)
     assert_int_equal(store_commit(fixture->store), BO_OK);
 }
 
+/* Replies are purged oldest first and never before their ten minutes: one
+   still within them holds back those written after it, even one that is
+   due (written while the clock was set back). */
+static void test_kept_replies_are_purged_in_order_and_never_early(void **state)
+{
+    fixture_t *fixture = *state;
+    assert_int_equal(store_begin(fixture->store), BO_OK);
+    assert_int_equal(store_reply_save(fixture->store, 1, "first", "f", "{}", T0), BO_OK);
+    assert_int_equal(
+        store_reply_save(fixture->store, 1, "later", "f", "{}", T0 + 5 * 60 * SECOND_MS), BO_OK);
+    assert_int_equal(store_reply_save(fixture->store, 1, "set-back", "f", "{}", T0), BO_OK);
+    store_expire_report_t report;
+    int64_t first_due = T0 + BO_IDEMPOTENCY_TTL_MS;
+    assert_int_equal(store_expire(fixture->store, first_due, &fixture->policy, &report), BO_OK);
+    assert_int_equal(report.rows_purged, 1);
+    char *fingerprint = NULL, *reply = NULL;
+    assert_int_equal(store_reply_find(fixture->store, 1, "first", T0, &fingerprint, &reply),
+                     BO_NOT_FOUND);
+    assert_int_equal(store_reply_find(fixture->store, 1, "later", first_due, &fingerprint, &reply),
+                     BO_OK);
+    free(fingerprint);
+    free(reply);
+    assert_int_equal(store_reply_find(fixture->store, 1, "set-back", T0, &fingerprint, &reply),
+                     BO_OK);
+    free(fingerprint);
+    free(reply);
+    assert_int_equal(
+        store_expire(fixture->store, first_due + 5 * 60 * SECOND_MS, &fixture->policy, &report),
+        BO_OK);
+    assert_int_equal(report.rows_purged, 2);
+    assert_int_equal(store_reply_find(fixture->store, 1, "set-back", T0, &fingerprint, &reply),
+                     BO_NOT_FOUND);
+    assert_int_equal(store_commit(fixture->store), BO_OK);
+}
+
 static void test_the_expire_job_cleans_up_after_the_clock(void **state)
 {
     fixture_t *fixture = *state;
@@ -196,6 +231,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_admission_never_passes_max_active, fixture_setup_idle,
                                         fixture_teardown),
         cmocka_unit_test_setup_teardown(test_the_expire_job_cleans_up_after_the_clock,
+                                        fixture_setup_idle, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_kept_replies_are_purged_in_order_and_never_early,
                                         fixture_setup_idle, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_kept_replies_are_purged_as_fast_as_they_come,
                                         fixture_setup_idle, fixture_teardown),
