@@ -52,9 +52,7 @@ static void *s_run(void *arg)
         self->wanted = false;
         self->running = true;
         pthread_mutex_unlock(&self->lock);
-        int log_frames = 0, copied = 0;
-        int rc = sqlite3_wal_checkpoint_v2(self->db, "main", SQLITE_CHECKPOINT_PASSIVE, &log_frames,
-                                           &copied);
+        int rc = sqlite3_wal_checkpoint_v2(self->db, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
         /* BUSY only means another checkpoint was running; the next commit
            past the threshold asks again. */
         if (rc != SQLITE_OK && rc != SQLITE_BUSY)

@@ -7,6 +7,26 @@
 
 #include "sql_embedded.h"
 
+/* A durable store on `path`, as the daemon opens it. */
+static store_t *s_durable_store(const char *path)
+{
+    store_options_t options = {.durable = true, .busy_timeout_ms = 1000};
+    char error[256];
+    store_t *store = store_new(path, &options, error, sizeof error);
+    assert_non_null(store);
+    return store;
+}
+
+/* SQLite's own check of the whole file, through connection `db`. */
+static void s_assert_sound(sqlite3 *db)
+{
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(stmt, 0), "ok");
+    sqlite3_finalize(stmt);
+}
+
 static void test_open_creates_schema_and_reopens(void **state)
 {
     (void)state;
@@ -112,10 +132,7 @@ static void test_an_older_database_is_migrated_with_its_data(void **state)
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
 
-    store_options_t options = {.durable = true, .busy_timeout_ms = 100};
-    char error[256];
-    store_t *store = store_new(path, &options, error, sizeof error);
-    assert_non_null(store);
+    store_t *store = s_durable_store(path);
     assert_int_equal(store_begin(store), BO_OK);
     char *fingerprint = NULL, *reply = NULL;
     assert_int_equal(store_reply_find(store, 1, "r-1", T0 + SECOND_MS, &fingerprint, &reply),
@@ -157,10 +174,7 @@ static void test_the_gathered_log_reads_back_whole(void **state)
     (void)state;
     char path[FIXTURE_PATH_MAX];
     fixture_database_path(path);
-    store_options_t options = {.durable = true, .busy_timeout_ms = 1000};
-    char error[256];
-    store_t *store = store_new(path, &options, error, sizeof error);
-    assert_non_null(store);
+    store_t *store = s_durable_store(path);
     enum { BIG = 20 * 1024 * 1024, EACH = 50000 };
     char *text = malloc(EACH + 1);
     char request_id[32];
@@ -195,11 +209,7 @@ static void test_the_gathered_log_reads_back_whole(void **state)
     }
     sqlite3_finalize(stmt);
     assert_int_equal(rows, (BIG + EACH - 1) / EACH);
-    assert_int_equal(sqlite3_prepare_v2(other, "PRAGMA integrity_check", -1, &stmt, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(stmt, 0), "ok");
-    sqlite3_finalize(stmt);
+    s_assert_sound(other);
     sqlite3_close(other);
     free(text);
     /* The daemon's own connection reads the small reply too. */
@@ -232,10 +242,7 @@ static void test_the_log_is_copied_back_while_commits_go_on(void **state)
     (void)state;
     char path[FIXTURE_PATH_MAX];
     fixture_database_path(path);
-    store_options_t options = {.durable = true, .busy_timeout_ms = 1000};
-    char error[256];
-    store_t *store = store_new(path, &options, error, sizeof error);
-    assert_non_null(store);
+    store_t *store = s_durable_store(path);
     enum { COMMITS = 4000, EACH = 4000 };
     char text[EACH + 1], request_id[32];
     memset(text, 'x', EACH);
@@ -255,11 +262,7 @@ static void test_the_log_is_copied_back_while_commits_go_on(void **state)
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(s_query_int(db, "SELECT COUNT(*) FROM idempotent_replies WHERE user_id = 1"),
                      COMMITS);
-    sqlite3_stmt *stmt = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(stmt, 0), "ok");
-    sqlite3_finalize(stmt);
+    s_assert_sound(db);
     sqlite3_close(db);
     fixture_remove_database(path);
 }
