@@ -58,7 +58,7 @@ RELEASE_TUI_OBJ    = $(call objects,release,$(SHARED_SRC) $(TUI_SRC))
 ASAN_TUI_OBJ       = $(call objects,asan,$(SHARED_SRC) $(TUI_SRC))
 
 .PHONY: all asan deps run test check unit integration integration-release valgrind faults e2e \
-        e2e-release bench soak clean install uninstall format
+        e2e-release bench bench-smoke soak clean install uninstall format
 
 all: build/release/boxofficed build/release/boxoffice build/release/boxoffice-call
 
@@ -139,6 +139,7 @@ check: all asan
 	$(MAKE) integration
 	$(MAKE) valgrind
 	$(MAKE) faults
+	$(MAKE) bench-smoke
 	$(MAKE) e2e
 
 unit: asan
@@ -172,6 +173,11 @@ valgrind: all
 # suite bounds and their slowness hides nothing else.
 faults: all
 	BOXOFFICED=build/release/boxofficed $(PYTHON) -m unittest discover -s tests/faults -p 'test_*.py'
+
+# Every phase of the benchmark for a moment, so a change cannot leave
+# `make bench` broken unnoticed; no timing goal is judged here.
+bench-smoke: all build/release/boxoffice-bench
+	$(PYTHON) -m unittest discover -s tests/bench -p 'test_*.py'
 
 # The client in a real terminal (tmux), against real daemons: the sanitizer
 # builds (`make e2e-release` for the release ones).

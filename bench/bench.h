@@ -37,14 +37,22 @@ figure_t figure_of(const char *name, samples_t *samples, double seconds);
 
 int64_t bench_now_us(void);
 
-/* Baselines (baseline.c). */
+/* Baselines (baseline.c). A baseline is measured in slices taken next to
+   the phases it judges, their samples pooled (main.c). */
 /* Runs a ROUTER echo server in a child process and `clients` REQ threads
-   against it for `seconds`; the figure is requests of 150 bytes. */
-figure_t baseline_echo(const char *directory, int clients, double seconds);
+   against it for `seconds`, adding the latency of each 150-byte request
+   to `into`; returns the seconds measured. */
+double baseline_echo(const char *directory, int clients, double seconds, samples_t *into);
 /* One reserve transaction (BEGIN IMMEDIATE; conditional seat update;
-   reservation insert; left_tickets update; COMMIT) in a loop on a fresh
-   file, one commit each, synchronous FULL or NORMAL. */
-figure_t baseline_sqlite(const char *directory, bool full, double seconds);
+   reservation insert; left_tickets update; COMMIT) in a loop, one commit
+   each, synchronous FULL or NORMAL, on a file of its own in `directory`
+   that raw_txn_destroy removes. NULL if SQLite refused (said on stderr). */
+typedef struct raw_txn_t raw_txn_t;
+raw_txn_t *raw_txn_new(const char *directory, bool full);
+/* Runs transactions for `seconds`, adding each one's latency to `into`;
+   returns the seconds measured. */
+double raw_txn_run(raw_txn_t *self, double seconds, samples_t *into);
+void raw_txn_destroy(raw_txn_t **self_p);
 
 /* Databases (fixture.c): SQL straight into the daemon's file, for speed;
    the bench knows the schema, production code does not share it. */

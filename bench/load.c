@@ -55,6 +55,9 @@ struct load_t {
     int64_t deadline_us;
     atomic_ullong requests;
     atomic_int finished;
+    /* When the last client stopped: a phase lasts until then, not until
+       the progress line next looks. */
+    _Atomic int64_t last_finish_us;
     pthread_barrier_t start;
 };
 
@@ -371,6 +374,9 @@ static void *s_client_thread(void *arg)
     client->cursor = 0;
     while (s_time_left(client) && s_step(client))
         ;
+    int64_t now = bench_now_us(), last = atomic_load(&client->load->last_finish_us);
+    while (now > last && !atomic_compare_exchange_weak(&client->load->last_finish_us, &last, now))
+        ;
     atomic_fetch_add(&client->load->finished, 1);
     return NULL;
 }
@@ -430,6 +436,7 @@ double load_run(load_t *self, load_phase_t phase, const char *label, double seco
     self->phase = phase;
     atomic_store(&self->requests, 0);
     atomic_store(&self->finished, 0);
+    atomic_store(&self->last_finish_us, 0);
     pthread_barrier_init(&self->start, NULL, (unsigned)self->clients + 1);
     pthread_t *threads = calloc((size_t)self->clients, sizeof *threads);
     self->deadline_us = INT64_MAX;
@@ -455,7 +462,7 @@ double load_run(load_t *self, load_phase_t phase, const char *label, double seco
     }
     for (int i = 0; i < self->clients; i++)
         pthread_join(threads[i], NULL);
-    double elapsed = (bench_now_us() - begin) / 1e6;
+    double elapsed = (atomic_load(&self->last_finish_us) - begin) / 1e6;
     fprintf(stderr, "\n");
     for (int op = 0; op < LOAD_OP_COUNT; op++) {
         samples_clear(&samples[op]);

@@ -1,0 +1,63 @@
+"""The benchmark still runs: boxoffice-bench for a moment with few clients.
+
+`make bench` is not part of `make test` (it takes minutes and its figures
+depend on the machine), so without this a change to the daemon or to the
+bench itself could leave the benchmark broken unnoticed. This runs every
+phase briefly and checks that each produced figures and that no request
+failed; it judges no timing goal (those live in `make bench`)."""
+import csv
+import os
+import subprocess
+import tempfile
+import unittest
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BENCH = os.environ.get("BOXOFFICE_BENCH", os.path.join(ROOT, "build/release/boxoffice-bench"))
+DAEMON = os.environ.get("BOXOFFICED", os.path.join(ROOT, "build/release/boxofficed"))
+
+# Every row the table has: (phase, what).
+EXPECTED = [("baseline", "echo (bare ZeroMQ)"),
+            ("baseline", "reserve txn, raw SQLite FULL"),
+            ("baseline", "reserve txn, raw SQLite NORMAL")] + \
+    [(phase, op) for phase, op in [("create", "user.create"), ("enter", "queue.enter"),
+                                    ("status", "queue.status"), ("dates", "concert.dates"),
+                                    ("seats", "concert.seats"), ("reserve", "seat.reserve"),
+                                    ("charge", "point.charge"), ("pay", "payment.pay")]] + \
+    [("journey", op) for op in ("user.create", "queue.enter", "concert.dates", "concert.seats",
+                                "seat.reserve", "point.charge", "payment.pay")] + \
+    [("read mix", op) for op in ("queue.status", "concert.dates", "concert.seats",
+                                 "point.charge")] + \
+    [("line", "queue.status, 10 waiting"), ("line", "queue.status, 200 waiting")]
+
+
+class BenchSmokeTest(unittest.TestCase):
+    def test_every_phase_runs_and_no_request_fails(self):
+        with tempfile.TemporaryDirectory() as directory:
+            out = os.path.join(directory, "results.csv")
+            run = subprocess.run([BENCH, "-c", "4", "-s", "0.6", "--line", "200", "-d", DAEMON,
+                                  "-o", out], cwd=ROOT, capture_output=True, text=True,
+                                 timeout=300)
+            self.assertEqual(run.returncode, 0, run.stderr[-2000:])
+            with open(out, newline="") as f:
+                rows = list(csv.DictReader(f))
+        found = [(row["phase"], row["what"]) for row in rows]
+        self.assertEqual(found, EXPECTED)
+        for row in rows:
+            where = "%s / %s" % (row["phase"], row["what"])
+            self.assertGreater(int(row["requests"]), 0, where)
+            self.assertEqual(int(row["errors"]), 0, where)
+            self.assertGreater(float(row["per_s"]), 0, where)
+            # Ratios are against baselines pooled from slices: each judged
+            # row has one, and it is the row's rate over the baseline's.
+            if row["baseline"] in ("echo", "raw FULL"):
+                base = {"echo": rows[0], "raw FULL": rows[1]}[row["baseline"]]
+                self.assertAlmostEqual(float(row["baseline_value"]), float(base["per_s"]),
+                                       delta=0.1, msg=where)
+                self.assertAlmostEqual(float(row["ratio"]),
+                                       float(row["per_s"]) / float(base["per_s"]), places=2,
+                                       msg=where)
+        self.assertIn("baselines pooled from slices", run.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
