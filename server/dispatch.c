@@ -19,7 +19,13 @@ struct dispatch_t {
     const store_policy_t *policy;
     int64_t started_ms;
     reply_cache_t *cache;
+    int64_t commit_us; /* time in commits since dispatch_new */
 };
+
+int64_t dispatch_commit_us(const dispatch_t *self)
+{
+    return self->commit_us;
+}
 
 dispatch_t *dispatch_new(store_t *store, const store_policy_t *policy)
 {
@@ -240,7 +246,9 @@ bo_status_t dispatch_batch(dispatch_t *self, const dispatch_frame_t *requests, s
                 replies[i] = s_error_text(BO_INTERNAL, "the batch was rolled back; retry",
                                           decoded[i].request.request_id);
         }
+        int64_t started = bo_monotonic_us();
         bo_status_t committed = store_commit(self->store);
+        self->commit_us += bo_monotonic_us() - started;
         if (committed != BO_OK)
             s_fail_all(replies, count, decoded, "could not commit; nothing was applied");
         status = writes_refused ? BO_INTERNAL : committed;

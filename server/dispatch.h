@@ -33,6 +33,10 @@ void dispatch_destroy(dispatch_t **self_p);
 bo_status_t dispatch_batch(dispatch_t *self, const dispatch_frame_t *requests, size_t count,
                            int64_t now, char **replies);
 
+/* Microseconds spent committing batches since dispatch_new (the sync
+   that makes them durable included), for the loop's statistics. */
+int64_t dispatch_commit_us(const dispatch_t *self);
+
 /* The reply to a frame that cannot be a request at all (empty, or split
    over several frames); malloc'd. */
 char *dispatch_reject(const char *message);

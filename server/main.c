@@ -182,6 +182,8 @@ static int s_serve(const options_t *options)
         store_destroy(&store);
         return s_startup_failed(EX_UNAVAILABLE, error);
     }
+    if (options->stats_interval_s > 0)
+        server_log_stats(server, options->stats_interval_s * 1000);
     log_info("boxofficed %s serving %s with database %s", BO_VERSION, options->endpoint,
              options->database);
     s_report_startup(0, NULL);

@@ -55,6 +55,8 @@ static const setting_t s_settings[] = {
     INT("hold-ttl", hold_ttl_s, 1, 86400, "S", "a seat hold lasts S seconds"),
     INT("abandon-after", abandon_after_s, 1, 86400, "S",
         "drop a waiter who has not asked for S seconds"),
+    INT("stats-interval", stats_interval_s, 0, 86400, "S",
+        "log the request loop's figures every S seconds (0: never)"),
     FLAG("foreground", 'f', foreground, "stay in the foreground and log to stderr"),
     FLAG("verbose", 'v', verbose, "log every request"),
 };

@@ -26,6 +26,7 @@ typedef struct {
     int64_t token_ttl_s;
     int64_t hold_ttl_s;
     int64_t abandon_after_s;
+    int64_t stats_interval_s; /* 0: no statistics */
 } options_t;
 
 typedef enum {

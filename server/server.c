@@ -11,6 +11,7 @@
 #include "bo_time.h"
 #include "dispatch.h"
 #include "log.h"
+#include "loop_stats.h"
 #include "protocol.h"
 #include "scheduler.h"
 
@@ -44,6 +45,9 @@ struct server_t {
     pending_t batch[MAX_BATCH];
     dispatch_frame_t frames[MAX_BATCH];
     char *replies[MAX_BATCH];
+    bool timing;        /* stats are kept (server_log_stats) */
+    loop_stats_t stats; /* since stats_since_us */
+    int64_t stats_since_us;
 };
 
 /* Splits a message into its envelope and its body. The envelope is the
@@ -136,6 +140,7 @@ static int s_on_requests(zloop_t *loop, zsock_t *router, void *arg)
     server_t *self = arg;
     size_t count = 0, dispatched = 0;
     void *socket = zsock_resolve(router);
+    int64_t started = self->timing ? bo_monotonic_us() : 0;
     zmsg_t *message;
     while (count < MAX_BATCH && (message = s_recv_waiting(socket))) {
         s_split(message, &self->batch[count]);
@@ -147,8 +152,11 @@ static int s_on_requests(zloop_t *loop, zsock_t *router, void *arg)
         }
         count++;
     }
+    int64_t received = self->timing ? bo_monotonic_us() : 0;
+    int64_t commit_before = dispatch_commit_us(self->dispatch);
     if (dispatched > 0)
         dispatch_batch(self->dispatch, self->frames, dispatched, bo_now_ms(), self->replies);
+    int64_t ran = self->timing ? bo_monotonic_us() : 0;
     for (size_t i = 0, next = 0; i < count; i++) {
         pending_t *pending = &self->batch[i];
         if (pending->body) {
@@ -162,7 +170,30 @@ static int s_on_requests(zloop_t *loop, zsock_t *router, void *arg)
         free(pending->reply);
         pending->reply = NULL;
     }
+    if (self->timing && count > 0)
+        loop_stats_add(&self->stats, count, received - started, ran - received,
+                       dispatch_commit_us(self->dispatch) - commit_before, bo_monotonic_us() - ran);
     return 0;
+}
+
+static int s_on_stats(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    server_t *self = arg;
+    int64_t now = bo_monotonic_us();
+    char line[400];
+    loop_stats_format(&self->stats, now - self->stats_since_us, line, sizeof line);
+    self->stats_since_us = now;
+    log_info("%s", line);
+    return 0;
+}
+
+void server_log_stats(server_t *self, int64_t interval_ms)
+{
+    self->timing = true;
+    self->stats_since_us = bo_monotonic_us();
+    zloop_timer(self->loop, (size_t)interval_ms, 0, s_on_stats, self);
 }
 
 static int s_on_admit(zloop_t *loop, int timer_id, void *arg)

@@ -21,6 +21,10 @@ server_t *server_new(const char *endpoint, store_t *store, const store_policy_t 
                      char *error, size_t error_size);
 void server_destroy(server_t **self_p);
 
+/* Times the parts of every batch and logs their totals every
+   `interval_ms` (see loop_stats.h). */
+void server_log_stats(server_t *self, int64_t interval_ms);
+
 /* Serves until interrupted. Returns 0, or -1 if the loop itself failed. */
 int server_run(server_t *self);
 

@@ -23,6 +23,13 @@ int64_t bo_monotonic_ms(void)
     return (int64_t)ts.tv_sec * MS_PER_SECOND + ts.tv_nsec / 1000000;
 }
 
+int64_t bo_monotonic_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* Floor division, so times before 1970 still land on the right second. */
 static int64_t s_floor_div(int64_t a, int64_t b)
 {

@@ -19,6 +19,8 @@ int64_t bo_now_ms(void);
 
 /* A monotonic clock for measuring intervals (uptime, latencies). */
 int64_t bo_monotonic_ms(void);
+/* The same clock in microseconds, for timing the parts of a request. */
+int64_t bo_monotonic_us(void);
 
 /* Writes the time as RFC 3339 UTC with whole seconds ("...T21:05:00Z"),
    truncating milliseconds. Returns buf. */

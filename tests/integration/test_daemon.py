@@ -7,6 +7,7 @@ registered before it starts, so a failing assertion leaves nothing running.
 
 import calendar
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -15,14 +16,15 @@ import tempfile
 import time
 import unittest
 
-from harness import (BOXOFFICED, SANITIZER_ENV, SANITIZER_MARKS, WRAPPER, Client, Daemon,
-                     broken_invariants)
+from harness import (BOXOFFICED, SANITIZER_ENV, SANITIZER_MARKS, SLOWDOWN, WRAPPER, Client,
+                     Daemon, broken_invariants)
 
 EX_USAGE = 64
 EX_CONFIG = 78
 LONG_OPTIONS = ("--endpoint", "--database", "--config", "--seed-demo", "--admit-batch",
                 "--admit-interval-ms", "--max-active", "--token-ttl", "--hold-ttl",
-                "--abandon-after", "--foreground", "--verbose", "--help", "--version")
+                "--abandon-after", "--stats-interval", "--foreground", "--verbose", "--help",
+                "--version")
 SHORT_OPTIONS = ("-e", "-d", "-c", "-f", "-v", "-h", "-V")
 
 
@@ -441,6 +443,72 @@ class DaemonProcessTest(unittest.TestCase):
         while pids_using(database) and time.monotonic() < deadline:
             time.sleep(0.05)
         self.assertEqual(pids_using(database), [], "no daemon is left running")
+
+
+STATS_LINE = re.compile(
+    r"info: stats: (\d+) requests in ([\d.]+) s \((\d+)/s\), (\d+) batches \(([\d.]+) a batch\);"
+    r" per request: receive ([\d.]+) us, run ([\d.]+) us, commit ([\d.]+) us,"
+    r" send ([\d.]+) us; loop busy (\d+)%$")
+
+
+class StatsTest(unittest.TestCase):
+    """--stats-interval: one line of the request loop's figures an interval."""
+
+    def start(self, args):
+        daemon = Daemon(args=args).start()
+        self.addCleanup(daemon.cleanup)
+        return daemon
+
+    def test_every_request_is_counted_once(self):
+        daemon = self.start(["--stats-interval", "1"])
+        sent = 120
+        with daemon.client() as client:
+            user = client.call(op="user.create", name="stats", request_id="s-1")
+            self.assertTrue(user.get("ok"), user)
+            for _ in range(sent - 1):
+                self.assertTrue(client.call(op="server.ping").get("ok"))
+        # Once an interval after the last request is logged quiet, every
+        # request sent is in a line.
+        def stats_lines():
+            return [line for line in daemon.log_text().splitlines() if "stats: " in line]
+        logged_before = len(stats_lines())
+        deadline = time.monotonic() + 15 * SLOWDOWN
+        while time.monotonic() < deadline:
+            lines = stats_lines()
+            if len(lines) > logged_before and "stats: no requests in" in lines[-1]:
+                break
+            time.sleep(0.2)
+        self.assertEqual(daemon.stop(), 0, daemon.log_text())
+        lines = [line for line in daemon.log_text().splitlines() if "stats: " in line]
+        busy = [STATS_LINE.search(line) for line in lines if "no requests" not in line]
+        self.assertTrue(busy, "no stats line with requests:\n" + "\n".join(lines))
+        self.assertNotIn(None, busy, "a line in another format:\n" + "\n".join(lines))
+        self.assertTrue(any("stats: no requests in" in line for line in lines))
+        total = sum(int(match.group(1)) for match in busy)
+        # The harness's own readiness pings (one a try) come on top.
+        self.assertGreaterEqual(total, sent + 1)
+        self.assertLessEqual(total, sent + 1 + 20)
+        for match in busy:
+            requests, batches = int(match.group(1)), int(match.group(4))
+            self.assertLessEqual(batches, requests)
+            self.assertAlmostEqual(float(match.group(5)), requests / batches, delta=0.051)
+            self.assertGreaterEqual(float(match.group(7)), 0)
+
+    def test_off_by_default(self):
+        daemon = self.start([])
+        with daemon.client() as client:
+            for _ in range(10):
+                self.assertTrue(client.call(op="server.ping").get("ok"))
+        time.sleep(1.5)
+        self.assertEqual(daemon.stop(), 0)
+        self.assertNotIn("stats: ", daemon.log_text())
+
+    def test_out_of_range_is_refused(self):
+        for value in ("-1", "86401", "soon"):
+            process = subprocess.run([BOXOFFICED, "--stats-interval", value], capture_output=True,
+                                     text=True, timeout=10, env=dict(os.environ, **SANITIZER_ENV))
+            self.assertEqual(process.returncode, 64, value)
+            self.assertIn("stats-interval", process.stderr, value)
 
 
 if __name__ == "__main__":

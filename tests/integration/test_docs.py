@@ -269,7 +269,7 @@ class DefaultsTest(unittest.TestCase):
     def test_help_lists_defaults(self):
         self.assertEqual(set(self.defaults), {
             "endpoint", "database", "admit-batch", "admit-interval-ms", "max-active",
-            "token-ttl", "hold-ttl", "abandon-after"})
+            "token-ttl", "hold-ttl", "abandon-after", "stats-interval"})
         self.assertEqual(set(self.ranges), set(self.defaults) - {"endpoint", "database"})
 
     def items(self, page, name, start):

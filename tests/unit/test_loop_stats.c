@@ -1,0 +1,44 @@
+/*  test_loop_stats: the request loop's line, its sums and its reset. */
+#include "fixture.h"
+
+#include "loop_stats.h"
+
+static void test_the_line_gives_per_request_figures_and_starts_over(void **state)
+{
+    (void)state;
+    loop_stats_t stats = {0};
+    /* 30 requests: 3 batches, 300 us receiving, 1500 us running of which
+       900 in commits, 150 us sending, over 10 ms of wall time. */
+    loop_stats_add(&stats, 10, 100, 500, 300, 50);
+    loop_stats_add(&stats, 15, 100, 500, 300, 50);
+    loop_stats_add(&stats, 5, 100, 500, 300, 50);
+    char line[400];
+    loop_stats_format(&stats, 10000, line, sizeof line);
+    assert_string_equal(line, "stats: 30 requests in 0.0 s (3000/s), 3 batches (10.0 a batch); "
+                              "per request: receive 10.0 us, run 20.0 us, commit 30.0 us, "
+                              "send 5.0 us; loop busy 20%");
+    /* The totals started over: the next interval is quiet. */
+    assert_int_equal(stats.requests, 0);
+    assert_int_equal(stats.batches, 0);
+    loop_stats_format(&stats, 2000000, line, sizeof line);
+    assert_string_equal(line, "stats: no requests in 2.0 s");
+}
+
+static void test_a_short_buffer_gets_a_cut_line(void **state)
+{
+    (void)state;
+    loop_stats_t stats = {0};
+    loop_stats_add(&stats, 1, 1, 1, 0, 1);
+    char line[16];
+    loop_stats_format(&stats, 1000000, line, sizeof line);
+    assert_string_equal(line, "stats: 1 reques");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_the_line_gives_per_request_figures_and_starts_over),
+        cmocka_unit_test(test_a_short_buffer_gets_a_cut_line),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
