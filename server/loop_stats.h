@@ -19,11 +19,16 @@ typedef struct {
        commit_us (the commit ends the running of a batch); the line shows
        them apart. */
     int64_t receive_us, run_us, commit_us, send_us;
+    /* The admit and expire jobs, which hold the loop too. */
+    int64_t jobs_us;
 } loop_stats_t;
 
 /* Adds one batch of `requests`. */
 void loop_stats_add(loop_stats_t *self, size_t requests, int64_t receive_us, int64_t run_us,
                     int64_t commit_us, int64_t send_us);
+
+/* Adds one run of a scheduler job. */
+void loop_stats_add_job(loop_stats_t *self, int64_t us);
 
 /* Writes the line for `elapsed_us` of wall time into `text` and starts
    the totals over. A quiet interval says so. */

@@ -201,7 +201,10 @@ static int s_on_admit(zloop_t *loop, int timer_id, void *arg)
     (void)loop;
     (void)timer_id;
     server_t *self = arg;
+    int64_t started = self->timing ? bo_monotonic_us() : 0;
     scheduler_admit(self->store, self->policy, bo_now_ms());
+    if (self->timing)
+        loop_stats_add_job(&self->stats, bo_monotonic_us() - started);
     return 0;
 }
 
@@ -210,7 +213,10 @@ static int s_on_expire(zloop_t *loop, int timer_id, void *arg)
     (void)loop;
     (void)timer_id;
     server_t *self = arg;
+    int64_t started = self->timing ? bo_monotonic_us() : 0;
     scheduler_expire(self->store, self->policy, bo_now_ms());
+    if (self->timing)
+        loop_stats_add_job(&self->stats, bo_monotonic_us() - started);
     return 0;
 }
 
