@@ -352,11 +352,10 @@ typedef struct {
     double seconds;
 } line_side_t;
 
-static bool s_line_start(const bench_options_t *options, const char *directory, int64_t waiting,
-                         line_side_t *side)
+/* Starts `side`, zeroed but for its `waiting`. */
+static bool s_line_start(const bench_options_t *options, const char *directory, line_side_t *side)
 {
-    memset(side, 0, sizeof *side);
-    side->waiting = waiting;
+    int64_t waiting = side->waiting;
     char name[32];
     snprintf(name, sizeof name, "line-%lld", (long long)waiting);
     if (!daemon_start(&side->daemon, options->daemon, directory, name, NULL))
@@ -424,8 +423,8 @@ static bool s_measure_line(const bench_options_t *options, const char *directory
                            figure_t *many)
 {
     line_side_t sides[2] = {{.waiting = 10}, {.waiting = options->line}};
-    bool started = s_line_start(options, directory, 10, &sides[0]) &&
-                   s_line_start(options, directory, options->line, &sides[1]);
+    bool started =
+        s_line_start(options, directory, &sides[0]) && s_line_start(options, directory, &sides[1]);
     int rounds = options->seconds >= 2 ? (int)options->seconds : 2;
     for (int round = 0; started && round < rounds; round++)
         for (int turn = 0; turn < 2; turn++)

@@ -16,18 +16,16 @@ int64_t bo_now_ms(void)
     return (int64_t)ts.tv_sec * MS_PER_SECOND + ts.tv_nsec / 1000000;
 }
 
-int64_t bo_monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * MS_PER_SECOND + ts.tv_nsec / 1000000;
-}
-
 int64_t bo_monotonic_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t bo_monotonic_ms(void)
+{
+    return bo_monotonic_us() / 1000;
 }
 
 /* Floor division, so times before 1970 still land on the right second. */
