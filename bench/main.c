@@ -12,6 +12,7 @@
     run side by side and are measured in alternating turns.
 */
 #include <czmq.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@ typedef struct {
     double seconds; /* per phase */
     const char *daemon;
     const char *csv;
+    FILE *csv_file;      /* opened before the run, so a bad path fails at once */
     double soak_seconds; /* 0: the benchmark, not a soak */
     int64_t line;
 } bench_options_t;
@@ -191,13 +193,8 @@ static void s_print_rows(FILE *out)
     }
 }
 
-static void s_write_csv(const char *path)
+static void s_write_csv(FILE *csv, const char *path)
 {
-    FILE *csv = fopen(path, "w");
-    if (!csv) {
-        fprintf(stderr, "bench: cannot write %s\n", path);
-        return;
-    }
     fprintf(csv, "phase,what,requests,errors,seconds,per_s,p50_ms,p99_ms,max_ms,baseline,"
                  "baseline_value,ratio,goal,met,daemon_cpu_us_per_request\n");
     for (int i = 0; i < s_row_count; i++) {
@@ -489,7 +486,7 @@ static int s_bench(const bench_options_t *options, const char *directory)
         printf("  %-9s %d slices, %.1f s in all: %.0f/s (slices %.0f–%.0f/s)\n", pools[i]->name,
                pools[i]->slices, pools[i]->seconds, figures[i]->rps, pools[i]->slowest,
                pools[i]->fastest);
-    s_write_csv(options->csv);
+    s_write_csv(options->csv_file, options->csv);
     return 0;
 }
 
@@ -560,13 +557,11 @@ static int s_soak(const bench_options_t *options, const char *directory)
            flat ? "flat within ±10%" : "NOT flat");
     printf("database file mapped for reading: %ld KiB after warm-up, %ld KiB at the end\n",
            mapped[warm], mapped[slices - 1]);
-    FILE *csv = fopen(options->csv, "w");
-    if (csv) {
-        fprintf(csv, "slice,seconds,private_kib,mapped_kib\n");
-        for (int i = 0; i < slices; i++)
-            fprintf(csv, "%d,%d,%ld,%ld\n", i + 1, (i + 1) * 10, rss[i], mapped[i]);
-        fclose(csv);
-    }
+    FILE *csv = options->csv_file;
+    fprintf(csv, "slice,seconds,private_kib,mapped_kib\n");
+    for (int i = 0; i < slices; i++)
+        fprintf(csv, "%d,%d,%ld,%ld\n", i + 1, (i + 1) * 10, rss[i], mapped[i]);
+    fclose(csv);
     for (int op = 0; op < LOAD_OP_COUNT; op++)
         samples_free(&samples[op]);
     free(rss);
@@ -629,12 +624,31 @@ static int s_parse(int argc, char **argv, bench_options_t *options)
     return -1;
 }
 
+/* Opens `path` for writing, making the directories it names if missing. */
+static FILE *s_open_output(const char *path)
+{
+    char parent[4096];
+    snprintf(parent, sizeof parent, "%s", path);
+    for (char *slash = strchr(parent + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+        *slash = '\0';
+        if (mkdir(parent, 0755) != 0 && errno != EEXIST)
+            break;
+        *slash = '/';
+    }
+    return fopen(path, "w");
+}
+
 int main(int argc, char **argv)
 {
     bench_options_t options;
     int status = s_parse(argc, argv, &options);
     if (status >= 0)
         return status;
+    options.csv_file = s_open_output(options.csv);
+    if (!options.csv_file) {
+        fprintf(stderr, "%s: cannot write %s: %s\n", argv[0], options.csv, strerror(errno));
+        return 73;
+    }
     char directory[] = "/tmp/boxoffice-bench-XXXXXX";
     if (!mkdtemp(directory)) {
         perror("mkdtemp");

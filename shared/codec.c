@@ -108,11 +108,80 @@ void bo_request_clear(bo_request_t *request)
     memset(request, 0, sizeof *request);
 }
 
+/* Most keys a fingerprint can have written directly: every op has fewer. */
+#define FINGERPRINT_KEYS 16
+
+/* True if `name` needs no escaping in JSON. */
+static bool s_plain_key(const char *name)
+{
+    for (; *name; name++)
+        if (*name < 0x20 || *name == '"' || *name == '\\' || (unsigned char)*name >= 0x80)
+            return false;
+    return true;
+}
+
+/* The canonical text written straight into `out`: the same bytes as
+   json_dumps of {op, fields...} with JSON_COMPACT | JSON_SORT_KEYS, since
+   fingerprints already stored must still match, without building that
+   object (a hash table, a copy of each key) on the path of every write.
+   False if it does not fit, or a key would need escaping. */
+static bool s_fingerprint_into(const bo_request_t *request, char *out, size_t size)
+{
+    const char *names[FINGERPRINT_KEYS];
+    json_t *values[FINGERPRINT_KEYS];
+    size_t count = 0;
+    names[count] = "op";
+    values[count++] = NULL;
+    for (size_t i = 0; i < request->entry->field_count; i++) {
+        const char *name = request->entry->fields[i].name;
+        json_t *value = json_object_get(request->json, name);
+        if (!value || json_is_null(value))
+            continue;
+        if (count == FINGERPRINT_KEYS || !s_plain_key(name))
+            return false;
+        /* Insertion sort: jansson orders keys by strcmp. */
+        size_t at = count++;
+        for (; at > 0 && strcmp(names[at - 1], name) > 0; at--) {
+            names[at] = names[at - 1];
+            values[at] = values[at - 1];
+        }
+        names[at] = name;
+        values[at] = value;
+    }
+    size_t used = 0;
+    for (size_t i = 0; i < count; i++) {
+        int wrote = snprintf(out + used, size - used, "%s\"%s\":", i == 0 ? "{" : ",", names[i]);
+        if (wrote < 0 || (size_t)wrote >= size - used)
+            return false;
+        used += (size_t)wrote;
+        size_t length;
+        if (values[i]) {
+            length = json_dumpb(values[i], out + used, size - used,
+                                JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+        } else {
+            if (!s_plain_key(request->entry->name))
+                return false;
+            length = (size_t)snprintf(out + used, size - used, "\"%s\"", request->entry->name);
+        }
+        if (length == 0 || length >= size - used)
+            return false;
+        used += length;
+    }
+    if (used + 2 > size)
+        return false;
+    out[used++] = '}';
+    out[used] = '\0';
+    return true;
+}
+
 char *codec_request_fingerprint(const bo_request_t *request)
 {
     /* Only what the op reads counts: the op and its fields, a null field
        being the same as an absent one. Unknown keys are ignored by the
        decoder, so they must not make a retry look like another request. */
+    char text[1024];
+    if (s_fingerprint_into(request, text, sizeof text))
+        return strdup(text);
     json_t *canonical = json_object();
     if (!canonical)
         return NULL;
@@ -123,9 +192,9 @@ char *codec_request_fingerprint(const bo_request_t *request)
         if (value && !json_is_null(value))
             json_object_set(canonical, name, value);
     }
-    char *text = json_dumps(canonical, JSON_COMPACT | JSON_SORT_KEYS);
+    char *dumped = json_dumps(canonical, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(canonical);
-    return text;
+    return dumped;
 }
 
 json_t *codec_reply_ok(const char *request_id)

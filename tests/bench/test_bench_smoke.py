@@ -33,7 +33,8 @@ EXPECTED = [("baseline", "echo (bare ZeroMQ)"),
 class BenchSmokeTest(unittest.TestCase):
     def test_every_phase_runs_and_no_request_fails(self):
         with tempfile.TemporaryDirectory() as directory:
-            out = os.path.join(directory, "results.csv")
+            # A directory that does not exist yet is made.
+            out = os.path.join(directory, "new", "results.csv")
             run = subprocess.run([BENCH, "-c", "4", "-s", "0.6", "--line", "200", "-d", DAEMON,
                                   "-o", out], cwd=ROOT, capture_output=True, text=True,
                                  timeout=300)
@@ -57,6 +58,16 @@ class BenchSmokeTest(unittest.TestCase):
                                        float(row["per_s"]) / float(base["per_s"]), places=2,
                                        msg=where)
         self.assertIn("baselines pooled from slices", run.stdout)
+
+    def test_a_csv_that_cannot_be_written_fails_before_the_run(self):
+        with tempfile.TemporaryDirectory() as directory:
+            blocker = os.path.join(directory, "file")
+            open(blocker, "w").close()
+            run = subprocess.run([BENCH, "-d", DAEMON, "-o", os.path.join(blocker, "x.csv")],
+                                 cwd=ROOT, capture_output=True, text=True, timeout=30)
+        self.assertEqual(run.returncode, 73, run.stderr)
+        self.assertIn("cannot write", run.stderr)
+        self.assertEqual(run.stdout, "", "nothing was measured")
 
 
 if __name__ == "__main__":
