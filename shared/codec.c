@@ -108,27 +108,26 @@ void bo_request_clear(bo_request_t *request)
     memset(request, 0, sizeof *request);
 }
 
-/* Most keys a fingerprint can have written directly: every op has fewer. */
-#define FINGERPRINT_KEYS 16
-
-/* True if `name` needs no escaping in JSON. */
-static bool s_plain_key(const char *name)
+/* Appends `length` bytes of `text` where they fit; *used counts them all,
+   so the caller learns how much room the whole text needs. */
+static void s_append(char *out, size_t size, size_t *used, const char *text, size_t length)
 {
-    for (; *name; name++)
-        if (*name < 0x20 || *name == '"' || *name == '\\' || (unsigned char)*name >= 0x80)
-            return false;
-    return true;
+    if (*used < size)
+        memcpy(out + *used, text, *used + length <= size ? length : size - *used);
+    *used += length;
 }
 
-/* The canonical text written straight into `out`: the same bytes as
-   json_dumps of {op, fields...} with JSON_COMPACT | JSON_SORT_KEYS, since
-   fingerprints already stored must still match, without building that
-   object (a hash table, a copy of each key) on the path of every write.
-   False if it does not fit, or a key would need escaping. */
-static bool s_fingerprint_into(const bo_request_t *request, char *out, size_t size)
+/* Writes the canonical text into `out` as far as it fits and returns the
+   size the whole of it needs, its NUL included (0 on an error). The text is
+   what json_dumps of {op, fields...} with JSON_COMPACT | JSON_SORT_KEYS
+   writes, byte for byte, since fingerprints already stored must still
+   match their retries; it is written directly because building that object
+   (a hash table, a copy of every key, a sort) costs every write. Op and
+   field names need no escaping (test_codec checks the whole op table). */
+static size_t s_fingerprint_into(const bo_request_t *request, char *out, size_t size)
 {
-    const char *names[FINGERPRINT_KEYS];
-    json_t *values[FINGERPRINT_KEYS];
+    const char *names[CODEC_FINGERPRINT_KEYS];
+    json_t *values[CODEC_FINGERPRINT_KEYS];
     size_t count = 0;
     names[count] = "op";
     values[count++] = NULL;
@@ -137,8 +136,8 @@ static bool s_fingerprint_into(const bo_request_t *request, char *out, size_t si
         json_t *value = json_object_get(request->json, name);
         if (!value || json_is_null(value))
             continue;
-        if (count == FINGERPRINT_KEYS || !s_plain_key(name))
-            return false;
+        if (count == CODEC_FINGERPRINT_KEYS)
+            return 0;
         /* Insertion sort: jansson orders keys by strcmp. */
         size_t at = count++;
         for (; at > 0 && strcmp(names[at - 1], name) > 0; at--) {
@@ -150,51 +149,43 @@ static bool s_fingerprint_into(const bo_request_t *request, char *out, size_t si
     }
     size_t used = 0;
     for (size_t i = 0; i < count; i++) {
-        int wrote = snprintf(out + used, size - used, "%s\"%s\":", i == 0 ? "{" : ",", names[i]);
-        if (wrote < 0 || (size_t)wrote >= size - used)
-            return false;
-        used += (size_t)wrote;
-        size_t length;
-        if (values[i]) {
-            length = json_dumpb(values[i], out + used, size - used,
-                                JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-        } else {
-            if (!s_plain_key(request->entry->name))
-                return false;
-            length = (size_t)snprintf(out + used, size - used, "\"%s\"", request->entry->name);
+        s_append(out, size, &used, i == 0 ? "{\"" : ",\"", 2);
+        s_append(out, size, &used, names[i], strlen(names[i]));
+        s_append(out, size, &used, "\":", 2);
+        if (!values[i]) {
+            s_append(out, size, &used, "\"", 1);
+            s_append(out, size, &used, request->entry->name, strlen(request->entry->name));
+            s_append(out, size, &used, "\"", 1);
+            continue;
         }
-        if (length == 0 || length >= size - used)
-            return false;
+        size_t room = used < size ? size - used : 0;
+        size_t length = json_dumpb(values[i], room ? out + used : NULL, room,
+                                   JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+        if (length == 0)
+            return 0;
         used += length;
     }
-    if (used + 2 > size)
-        return false;
-    out[used++] = '}';
-    out[used] = '\0';
-    return true;
+    s_append(out, size, &used, "}", 2); /* with its NUL */
+    return used;
 }
 
 char *codec_request_fingerprint(const bo_request_t *request)
 {
     /* Only what the op reads counts: the op and its fields, a null field
        being the same as an absent one. Unknown keys are ignored by the
-       decoder, so they must not make a retry look like another request. */
-    char text[1024];
-    if (s_fingerprint_into(request, text, sizeof text))
-        return strdup(text);
-    json_t *canonical = json_object();
-    if (!canonical)
-        return NULL;
-    json_object_set_new(canonical, "op", json_string(request->entry->name));
-    for (size_t i = 0; i < request->entry->field_count; i++) {
-        const char *name = request->entry->fields[i].name;
-        json_t *value = json_object_get(request->json, name);
-        if (value && !json_is_null(value))
-            json_object_set(canonical, name, value);
+       decoder, so they must not make a retry look like another request.
+       Most fit the first buffer; a longer one is written again, once. */
+    size_t size = 256;
+    for (;;) {
+        char *text = malloc(size);
+        size_t needed = text ? s_fingerprint_into(request, text, size) : 0;
+        if (needed > 0 && needed <= size)
+            return text;
+        free(text);
+        if (needed == 0)
+            return NULL;
+        size = needed;
     }
-    char *dumped = json_dumps(canonical, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(canonical);
-    return dumped;
 }
 
 json_t *codec_reply_ok(const char *request_id)

@@ -30,7 +30,10 @@ bo_status_t codec_decode_request(const void *data, size_t size, bo_request_t *re
 void bo_request_clear(bo_request_t *request);
 
 /* A canonical text of the request without its request_id, used to tell a
-   genuine retry from a reused request_id. */
+   genuine retry from a reused request_id; malloc'd (the caller frees it),
+   NULL if out of memory. An op has fewer fields than
+   CODEC_FINGERPRINT_KEYS. */
+#define CODEC_FINGERPRINT_KEYS 16
 char *codec_request_fingerprint(const bo_request_t *request);
 
 /* {"ok": true} with the request's request_id echoed when it has one. */

@@ -1050,13 +1050,31 @@ static void test_fingerprint_is_the_canonical_json(void **state)
         "{\"op\":\"user.create\",\"name\":\"\\uBBFC\\uC9C0 \\\"quoted\\\" back\\\\slash "
         "tab\\t /slash \\u00e9\"}");
     s_assert_canonical("{\"op\":\"queue.status\",\"user_id\":3,\"token\":\"abc\"}");
-    /* The longest name the decoder takes, each character escaped. */
+    /* The longest name the decoder takes, each character escaped: longer
+       than the first buffer the fingerprint tries. */
     char text[2048];
     int used = snprintf(text, sizeof text, "{\"op\":\"user.create\",\"name\":\"");
     for (int i = 0; i < BO_NAME_MAX / 2; i++)
         used += snprintf(text + used, sizeof text - (size_t)used, "\\\"\\\\");
     snprintf(text + used, sizeof text - (size_t)used, "\"}");
     s_assert_canonical(text);
+}
+
+/* The fingerprint writes op and field names as they are, unescaped, and
+   has room for CODEC_FINGERPRINT_KEYS of them. */
+static void test_fingerprint_keys_are_plain_and_few(void **state)
+{
+    (void)state;
+    for (int op = 0; op < BO_OP_COUNT; op++) {
+        const bo_op_entry_t *entry = bo_op_entry((bo_op_t)op);
+        assert_non_null(entry);
+        assert_true(entry->field_count + 1 <= CODEC_FINGERPRINT_KEYS);
+        assert_int_equal(strspn(entry->name, "abcdefghijklmnopqrstuvwxyz0123456789_."),
+                         strlen(entry->name));
+        for (size_t i = 0; i < entry->field_count; i++)
+            assert_int_equal(strspn(entry->fields[i].name, "abcdefghijklmnopqrstuvwxyz0123456789_"),
+                             strlen(entry->fields[i].name));
+    }
 }
 
 static void test_fingerprint_tells_requests_apart(void **state)
@@ -1701,6 +1719,7 @@ int main(void)
         cmocka_unit_test(test_fingerprint_ignores_key_order_and_spacing),
         cmocka_unit_test(test_fingerprint_tells_requests_apart),
         cmocka_unit_test(test_fingerprint_is_the_canonical_json),
+        cmocka_unit_test(test_fingerprint_keys_are_plain_and_few),
         cmocka_unit_test(test_reply_ok),
         cmocka_unit_test(test_reply_error),
         cmocka_unit_test(test_status_codes_are_the_contract),
