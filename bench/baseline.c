@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -70,9 +71,14 @@ double baseline_echo(const char *directory, int clients, double seconds, samples
 {
     char endpoint[512];
     snprintf(endpoint, sizeof endpoint, "ipc://%s/echo.sock", directory);
+    pid_t parent = getpid();
     pid_t child = fork();
-    if (child == 0)
+    if (child == 0) {
+        /* Gone with the bench, should it be killed mid-slice. */
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+            _exit(127);
         s_echo_server(endpoint);
+    }
     usleep(200000);
     pthread_t *threads = calloc((size_t)clients, sizeof *threads);
     echo_client_t *state = calloc((size_t)clients, sizeof *state);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -43,8 +44,13 @@ bool daemon_start(daemon_t *self, const char *binary, const char *directory, con
     for (int i = 0; extra_args && extra_args[i] && argc < 31; i++)
         argv[argc++] = extra_args[i];
     argv[argc] = NULL;
+    pid_t parent = getpid();
     pid_t child = fork();
     if (child == 0) {
+        /* Should the bench be killed, the daemon goes too, rather than run
+           on and load the machine under the next measurement. */
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+            _exit(127);
         FILE *log = freopen(log_path, "a", stderr);
         (void)log;
         execv(binary, (char *const *)argv);

@@ -9,6 +9,7 @@ import csv
 import os
 import subprocess
 import tempfile
+import time
 import unittest
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -58,6 +59,54 @@ class BenchSmokeTest(unittest.TestCase):
                                        float(row["per_s"]) / float(base["per_s"]), places=2,
                                        msg=where)
         self.assertIn("baselines pooled from slices", run.stdout)
+
+    def test_the_daemons_stop_when_the_bench_is_killed(self):
+        with tempfile.TemporaryDirectory() as directory:
+            bench = subprocess.Popen([BENCH, "-c", "2", "-s", "30", "-d", DAEMON,
+                                      "-o", os.path.join(directory, "results.csv")],
+                                     cwd=ROOT, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+            try:
+                daemons = self.wait_for(lambda: self.children(bench.pid, "boxofficed"), 30)
+                self.assertTrue(daemons, "the bench started no daemon")
+            finally:
+                bench.kill()
+                bench.wait()
+            gone = self.wait_for(lambda: not any(os.path.exists("/proc/%d" % pid)
+                                                 and not self.zombie(pid) for pid in daemons), 10)
+            self.assertTrue(gone, "daemons %s outlived the bench" % daemons)
+
+    @staticmethod
+    def wait_for(check, seconds):
+        deadline = time.time() + seconds
+        while True:
+            result = check()
+            if result or time.time() > deadline:
+                return result
+            time.sleep(0.05)
+
+    @staticmethod
+    def children(pid, name):
+        found = []
+        for entry in os.listdir("/proc"):
+            try:
+                with open("/proc/%s/stat" % entry) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                with open("/proc/%s/comm" % entry) as f:
+                    comm = f.read().strip()
+            except (OSError, IndexError):
+                continue
+            if int(fields[1]) == pid and comm == name:
+                found.append(int(entry))
+        return found
+
+    @staticmethod
+    def zombie(pid):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+        except OSError:
+            return False
 
     def test_a_csv_that_cannot_be_written_fails_before_the_run(self):
         with tempfile.TemporaryDirectory() as directory:
