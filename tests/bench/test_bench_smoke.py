@@ -62,7 +62,7 @@ class BenchSmokeTest(unittest.TestCase):
 
     def test_the_daemons_stop_when_the_bench_is_killed(self):
         with tempfile.TemporaryDirectory() as directory:
-            bench = subprocess.Popen([BENCH, "-c", "2", "-s", "30", "-d", DAEMON,
+            bench = subprocess.Popen([BENCH, "-c", "2", "-s", "2.5", "-d", DAEMON,
                                       "-o", os.path.join(directory, "results.csv")],
                                      cwd=ROOT, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
