@@ -4,7 +4,6 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -74,9 +73,7 @@ double baseline_echo(const char *directory, int clients, double seconds, samples
     pid_t parent = getpid();
     pid_t child = fork();
     if (child == 0) {
-        /* Gone with the bench, should it be killed mid-slice. */
-        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
-            _exit(127);
+        daemon_follow_parent(parent);
         s_echo_server(endpoint);
     }
     usleep(200000);

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /* Latencies of one op in one phase, in microseconds. */
 typedef struct {
@@ -74,6 +75,10 @@ typedef struct {
     char database[512];
 } daemon_t;
 
+/* In a child just forked by `parent`: asks for SIGTERM when the bench
+   goes, so nothing it started runs on under a later measurement; exits at
+   once if the bench is already gone. */
+void daemon_follow_parent(pid_t parent);
 bool daemon_start(daemon_t *self, const char *binary, const char *directory, const char *name,
                   const char *const *extra_args);
 void daemon_stop(daemon_t *self);

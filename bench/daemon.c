@@ -31,6 +31,12 @@ static bool s_ready(const char *endpoint)
     return ready;
 }
 
+void daemon_follow_parent(pid_t parent)
+{
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+        _exit(127);
+}
+
 bool daemon_start(daemon_t *self, const char *binary, const char *directory, const char *name,
                   const char *const *extra_args)
 {
@@ -47,10 +53,7 @@ bool daemon_start(daemon_t *self, const char *binary, const char *directory, con
     pid_t parent = getpid();
     pid_t child = fork();
     if (child == 0) {
-        /* Should the bench be killed, the daemon goes too, rather than run
-           on and load the machine under the next measurement. */
-        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
-            _exit(127);
+        daemon_follow_parent(parent);
         FILE *log = freopen(log_path, "a", stderr);
         (void)log;
         execv(binary, (char *const *)argv);
