@@ -30,9 +30,22 @@
 /* How long the last replies may take to leave when the daemon stops. */
 #define LINGER_MS 1000
 
+/* The parts of a message kept: the routing id, any further routing frames,
+   the empty delimiter and the body. A message with more parts is refused
+   (s_split). */
+#define MAX_PARTS 10
+
+/* One message of a batch, its parts as libzmq received them (no copies). The
+   envelope is parts[0..envelope): the routing id plus, when present, any
+   further routing frames up to and including the empty delimiter that REQ
+   and well-behaved DEALER peers send; it is replayed in front of the
+   reply. The body, exactly one frame, is parts[envelope]; a message
+   without one is answered BAD_REQUEST here and never dispatched. */
 typedef struct {
-    zmsg_t *envelope; /* routing frames, replayed on the reply */
-    zframe_t *body;
+    zmq_msg_t parts[MAX_PARTS];
+    size_t kept;     /* parts received and kept (all are closed after the reply) */
+    size_t envelope; /* how many of them the reply replays */
+    bool has_body;
     char *reply; /* set by dispatch or by the frame check */
 } pending_t;
 
@@ -50,33 +63,34 @@ struct server_t {
     int64_t stats_since_us;
 };
 
-/* Splits a message into its envelope and its body. The envelope is the
-   routing id plus, when present, any further routing frames up to and
-   including the empty delimiter that REQ and well-behaved DEALER peers
-   send; it is replayed in front of the reply. A body is exactly one frame;
-   anything else is answered BAD_REQUEST here and never dispatched. */
-static void s_split(zmsg_t *message, pending_t *pending)
+/* Finds the envelope and the body of a message of `total` parts, of
+   which the first pending->kept were kept. */
+static void s_split(pending_t *pending, size_t total)
 {
-    size_t envelope_size = 1, index = 0;
-    for (zframe_t *frame = zmsg_first(message); frame; frame = zmsg_next(message), index++) {
-        if (index > 0 && zframe_size(frame) == 0) {
-            envelope_size = index + 1;
+    pending->envelope = 1;
+    for (size_t i = 1; i < pending->kept; i++) {
+        if (zmq_msg_size(&pending->parts[i]) == 0) {
+            pending->envelope = i + 1;
             break;
         }
     }
-    pending->envelope = zmsg_new();
-    pending->body = NULL;
+    /* A message longer than what is kept is refused whole; its reply goes
+       back through the envelope found among the parts kept. */
+    bool kept_whole = pending->kept == total;
+    size_t body_parts = total - pending->envelope;
+    pending->has_body = kept_whole && body_parts == 1;
     pending->reply = NULL;
-    for (size_t i = 0; i < envelope_size; i++) {
-        zframe_t *frame = zmsg_pop(message);
-        zmsg_append(pending->envelope, &frame);
-    }
-    size_t body_frames = zmsg_size(message);
-    if (body_frames == 1)
-        pending->body = zmsg_pop(message);
-    else
-        pending->reply = dispatch_reject(body_frames == 0 ? "the request is empty"
-                                                          : "a request is a single frame");
+    if (!pending->has_body)
+        pending->reply = dispatch_reject(kept_whole && body_parts == 0
+                                             ? "the request is empty"
+                                             : "a request is a single frame");
+}
+
+static void s_close_parts(pending_t *pending)
+{
+    for (size_t i = 0; i < pending->kept; i++)
+        zmq_msg_close(&pending->parts[i]);
+    pending->kept = 0;
 }
 
 /* Sends one reply without ever blocking: with ROUTER_MANDATORY a peer that
@@ -86,50 +100,61 @@ static void s_split(zmsg_t *message, pending_t *pending)
 static void s_send(server_t *self, pending_t *pending)
 {
     void *socket = zsock_resolve(self->router);
-    zframe_t *frame = zmsg_first(pending->envelope);
-    int sent = zmq_send(socket, zframe_data(frame), zframe_size(frame), ZMQ_DONTWAIT | ZMQ_SNDMORE);
+    zmq_msg_t *part = &pending->parts[0];
+    int sent = zmq_send(socket, zmq_msg_data(part), zmq_msg_size(part), ZMQ_DONTWAIT | ZMQ_SNDMORE);
     /* A peer's queue looks full until libzmq has read the I/O thread's
        word that the peer took some of it, which a send checks only now
        and then: have it look (asking for ZMQ_EVENTS does) and try once
        more before dropping the reply. */
     if (sent < 0 && zmq_errno() == EAGAIN) {
         zsock_events(self->router);
-        sent = zmq_send(socket, zframe_data(frame), zframe_size(frame), ZMQ_DONTWAIT | ZMQ_SNDMORE);
+        sent = zmq_send(socket, zmq_msg_data(part), zmq_msg_size(part), ZMQ_DONTWAIT | ZMQ_SNDMORE);
     }
-    while (sent >= 0 && (frame = zmsg_next(pending->envelope)))
-        sent = zmq_send(socket, zframe_data(frame), zframe_size(frame), ZMQ_DONTWAIT | ZMQ_SNDMORE);
+    for (size_t i = 1; sent >= 0 && i < pending->envelope; i++) {
+        part = &pending->parts[i];
+        sent = zmq_send(socket, zmq_msg_data(part), zmq_msg_size(part), ZMQ_DONTWAIT | ZMQ_SNDMORE);
+    }
     if (sent >= 0)
         sent = zmq_send(socket, pending->reply, strlen(pending->reply), ZMQ_DONTWAIT);
     if (sent < 0)
         log_debug("reply dropped: %s", zmq_strerror(zmq_errno()));
-    zmsg_destroy(&pending->envelope);
 }
 
-/* The next message waiting on the socket, or NULL when none is. Receiving
-   with ZMQ_DONTWAIT until nothing is left costs less than asking for
-   ZMQ_EVENTS before each message: that makes libzmq go through its command
-   queue every time, where a receive does so only now and then. */
-static zmsg_t *s_recv_waiting(void *socket)
+/* Receives the next message waiting on the socket into `pending`, split
+   (s_split); false when none is waiting. Receiving with ZMQ_DONTWAIT until
+   nothing is left costs less than asking for ZMQ_EVENTS before each
+   message: that makes libzmq go through its command queue every time,
+   where a receive does so only now and then. */
+static bool s_recv_waiting(void *socket, pending_t *pending)
 {
-    zmq_msg_t part;
-    zmq_msg_init(&part);
-    if (zmq_msg_recv(&part, socket, ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close(&part);
-        return NULL;
+    zmq_msg_t *part = &pending->parts[0];
+    zmq_msg_init(part);
+    if (zmq_msg_recv(part, socket, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(part);
+        return false;
     }
-    zmsg_t *message = zmsg_new();
-    for (;;) {
-        zframe_t *frame = zframe_new(zmq_msg_data(&part), zmq_msg_size(&part));
-        bool more = zmq_msg_more(&part);
-        zmq_msg_close(&part);
-        zmsg_append(message, &frame);
-        /* The parts of a message arrive together: the rest is there. */
-        zmq_msg_init(&part);
-        if (!more || zmq_msg_recv(&part, socket, 0) < 0)
+    pending->kept = 1;
+    size_t total = 1;
+    /* The parts of a message arrive together: the rest is there. Parts
+       past MAX_PARTS are read and dropped. */
+    bool more = zmq_msg_more(part);
+    while (more) {
+        zmq_msg_t dropped;
+        part = pending->kept < MAX_PARTS ? &pending->parts[pending->kept] : &dropped;
+        zmq_msg_init(part);
+        if (zmq_msg_recv(part, socket, 0) < 0) {
+            zmq_msg_close(part);
             break;
+        }
+        more = zmq_msg_more(part);
+        total++;
+        if (part == &dropped)
+            zmq_msg_close(part);
+        else
+            pending->kept++;
     }
-    zmq_msg_close(&part);
-    return message;
+    s_split(pending, total);
+    return true;
 }
 
 /* Drains what is waiting on the socket (up to MAX_BATCH), runs it as one
@@ -141,13 +166,12 @@ static int s_on_requests(zloop_t *loop, zsock_t *router, void *arg)
     size_t count = 0, dispatched = 0;
     void *socket = zsock_resolve(router);
     int64_t started = self->timing ? bo_monotonic_us() : 0;
-    zmsg_t *message;
-    while (count < MAX_BATCH && (message = s_recv_waiting(socket))) {
-        s_split(message, &self->batch[count]);
-        zmsg_destroy(&message);
-        if (self->batch[count].body) {
-            self->frames[dispatched].data = zframe_data(self->batch[count].body);
-            self->frames[dispatched].size = zframe_size(self->batch[count].body);
+    while (count < MAX_BATCH && s_recv_waiting(socket, &self->batch[count])) {
+        pending_t *pending = &self->batch[count];
+        if (pending->has_body) {
+            zmq_msg_t *body = &pending->parts[pending->envelope];
+            self->frames[dispatched].data = zmq_msg_data(body);
+            self->frames[dispatched].size = zmq_msg_size(body);
             dispatched++;
         }
         count++;
@@ -159,14 +183,11 @@ static int s_on_requests(zloop_t *loop, zsock_t *router, void *arg)
     int64_t ran = self->timing ? bo_monotonic_us() : 0;
     for (size_t i = 0, next = 0; i < count; i++) {
         pending_t *pending = &self->batch[i];
-        if (pending->body) {
+        if (pending->has_body)
             pending->reply = self->replies[next++];
-            zframe_destroy(&pending->body);
-        }
         if (pending->reply)
             s_send(self, pending);
-        else
-            zmsg_destroy(&pending->envelope);
+        s_close_parts(pending);
         free(pending->reply);
         pending->reply = NULL;
     }

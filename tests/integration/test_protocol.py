@@ -449,6 +449,23 @@ class ProtocolTest(ProtocolCase):
         self.assertEqual(self.balance(1), 500000)
         self.assert_serving()
 
+    def test_message_with_many_parts(self):
+        # Longer than the server keeps of a message (ten parts): refused
+        # whole, with nothing applied, and its reply still finds the peer.
+        charge = json.dumps({"op": "point.charge", "user_id": 1, "amount": 7}).encode()
+        reply = self.dealer_call([b"", charge] + [b"more"] * 20)
+        self.assertEqual(reply.get("error"), "BAD_REQUEST", reply)
+        self.assertEqual(self.balance(1), 500000)
+        # Routing frames past what is kept: the reply goes back by the
+        # routing id alone, so it comes without the delimiter.
+        socket = self.dealer()
+        socket.send_multipart([b"hop"] * 12 + [b"", charge])
+        reply = socket.recv_multipart()
+        self.assertEqual(len(reply), 1, reply)
+        self.assertEqual(json.loads(reply[0]).get("error"), "BAD_REQUEST", reply)
+        self.assertEqual(self.balance(1), 500000)
+        self.assert_serving()
+
     def test_message_with_no_body(self):
         # A DEALER sending only the empty delimiter: a request with no body.
         reply = self.dealer_call([b""])
