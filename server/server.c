@@ -81,9 +81,8 @@ static void s_split(pending_t *pending, size_t total)
     pending->has_body = kept_whole && body_parts == 1;
     pending->reply = NULL;
     if (!pending->has_body)
-        pending->reply = dispatch_reject(kept_whole && body_parts == 0
-                                             ? "the request is empty"
-                                             : "a request is a single frame");
+        pending->reply = dispatch_reject(
+            kept_whole && body_parts == 0 ? "the request is empty" : "a request is a single frame");
 }
 
 static void s_close_parts(pending_t *pending)
