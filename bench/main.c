@@ -13,6 +13,8 @@
 */
 #include <czmq.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +81,9 @@ static void s_usage(FILE *out, const char *program)
             "       %s --soak SECONDS [-c CLIENTS] [-d BOXOFFICED] [-o CSV]\n\n"
             "Drives a real boxofficed with CLIENTS concurrent clients (default 64, or\n"
             "$BENCH_CLIENTS) for SECONDS a phase (default 5, or $BENCH_SECONDS), and\n"
-            "prints every op's requests/s and latency beside same-run baselines.\n",
+            "prints every op's requests/s and latency beside same-run baselines.\n"
+            "Its databases, sockets and logs live in a directory under $TMPDIR (or\n"
+            "/tmp), removed when the bench ends, however it ends.\n",
             program, program);
 }
 
@@ -638,6 +642,51 @@ static FILE *s_open_output(const char *path)
     return fopen(path, "w");
 }
 
+/* The run's databases, sockets and logs go in a directory of their own
+   under $TMPDIR (or /tmp). A socket's path must fit in 108 bytes, so a
+   longer $TMPDIR is passed over for /tmp. */
+static bool s_make_work_directory(char *directory, size_t size)
+{
+    const char *parent = getenv("TMPDIR");
+    if (!parent || !parent[0] || strlen(parent) > 48)
+        parent = "/tmp";
+    snprintf(directory, size, "%s/boxoffice-bench-XXXXXX", parent);
+    return mkdtemp(directory) != NULL;
+}
+
+/* Removes the directory once this process and the children that share
+   its pipe are gone, however the bench ends: Ctrl-C, or kill -9, which no
+   handler of its own would see. A child waits on a pipe whose write end
+   only the bench and its forked children hold (the daemons close it on
+   exec); the end of the pipe tells it they are all gone. */
+static void s_remove_when_gone(const char *directory)
+{
+    int ends[2];
+    if (pipe(ends) != 0)
+        return;
+    pid_t janitor = fork();
+    if (janitor == 0) {
+        close(ends[1]);
+        /* Ctrl-C reaches the whole process group: outlive it. */
+        signal(SIGINT, SIG_IGN);
+        signal(SIGTERM, SIG_IGN);
+        signal(SIGHUP, SIG_IGN);
+        char byte;
+        ssize_t got;
+        do
+            got = read(ends[0], &byte, 1);
+        while (got > 0 || (got < 0 && errno == EINTR));
+        if (got == 0)
+            execlp("rm", "rm", "-rf", directory, (char *)NULL);
+        _exit(1);
+    }
+    close(ends[0]);
+    if (janitor < 0)
+        close(ends[1]);
+    else
+        fcntl(ends[1], F_SETFD, FD_CLOEXEC);
+}
+
 int main(int argc, char **argv)
 {
     bench_options_t options;
@@ -649,11 +698,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: cannot write %s: %s\n", argv[0], options.csv, strerror(errno));
         return 73;
     }
-    char directory[] = "/tmp/boxoffice-bench-XXXXXX";
-    if (!mkdtemp(directory)) {
-        perror("mkdtemp");
-        return 1;
+    char directory[128];
+    if (!s_make_work_directory(directory, sizeof directory)) {
+        fprintf(stderr, "%s: cannot make a directory in %s: %s\n", argv[0], directory,
+                strerror(errno));
+        return 73;
     }
+    s_remove_when_gone(directory);
     /* The echo server is forked before this process has a ZeroMQ context;
        czmq's own signal handling would make Ctrl-C wait for the phase. */
     zsys_handler_set(NULL);

@@ -62,19 +62,27 @@ class BenchSmokeTest(unittest.TestCase):
 
     def test_the_daemons_stop_when_the_bench_is_killed(self):
         with tempfile.TemporaryDirectory() as directory:
+            # The bench's work directory goes under $TMPDIR: here, where the
+            # test can see that it is removed.
+            work = os.path.join(directory, "tmp")
+            os.mkdir(work)
             bench = subprocess.Popen([BENCH, "-c", "2", "-s", "2.5", "-d", DAEMON,
                                       "-o", os.path.join(directory, "results.csv")],
                                      cwd=ROOT, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+                                     stderr=subprocess.DEVNULL, env=dict(os.environ, TMPDIR=work))
             try:
                 daemons = self.wait_for(lambda: self.children(bench.pid, "boxofficed"), 30)
                 self.assertTrue(daemons, "the bench started no daemon")
+                made = os.listdir(work)
             finally:
                 bench.kill()
                 bench.wait()
             gone = self.wait_for(lambda: not any(os.path.exists("/proc/%d" % pid)
                                                  and not self.zombie(pid) for pid in daemons), 10)
             self.assertTrue(gone, "daemons %s outlived the bench" % daemons)
+            self.assertEqual(len(made), 1, "the bench's work directory in $TMPDIR: %s" % made)
+            removed = self.wait_for(lambda: not os.listdir(work), 10)
+            self.assertTrue(removed, "the killed bench left %s" % os.listdir(work))
 
     @staticmethod
     def wait_for(check, seconds):
