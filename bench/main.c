@@ -654,16 +654,17 @@ static bool s_make_work_directory(char *directory, size_t size)
     return mkdtemp(directory) != NULL;
 }
 
-/* Removes the directory once this process and the children that share
-   its pipe are gone, however the bench ends: Ctrl-C, or kill -9, which no
-   handler of its own would see. A child waits on a pipe whose write end
-   only the bench and its forked children hold (the daemons close it on
-   exec); the end of the pipe tells it they are all gone. */
-static void s_remove_when_gone(const char *directory)
+/* Has the directory removed once this process and the children that
+   share its pipe are gone, however the bench ends: at its return, at
+   Ctrl-C, or at kill -9, which no handler of its own would see. A child
+   waits on a pipe whose write end only the bench and its forked children
+   hold (the daemons close it on exec); the end of the pipe tells it they
+   are all gone. False if that child cannot be started. */
+static bool s_remove_when_gone(const char *directory)
 {
     int ends[2];
     if (pipe(ends) != 0)
-        return;
+        return false;
     pid_t janitor = fork();
     if (janitor == 0) {
         close(ends[1]);
@@ -681,10 +682,12 @@ static void s_remove_when_gone(const char *directory)
         _exit(1);
     }
     close(ends[0]);
-    if (janitor < 0)
+    if (janitor < 0) {
         close(ends[1]);
-    else
-        fcntl(ends[1], F_SETFD, FD_CLOEXEC);
+        return false;
+    }
+    fcntl(ends[1], F_SETFD, FD_CLOEXEC);
+    return true;
 }
 
 int main(int argc, char **argv)
@@ -704,7 +707,12 @@ int main(int argc, char **argv)
                 strerror(errno));
         return 73;
     }
-    s_remove_when_gone(directory);
+    if (!s_remove_when_gone(directory)) {
+        fprintf(stderr, "%s: cannot start the process that cleans up %s: %s\n", argv[0], directory,
+                strerror(errno));
+        rmdir(directory);
+        return 71;
+    }
     /* The echo server is forked before this process has a ZeroMQ context;
        czmq's own signal handling would make Ctrl-C wait for the phase. */
     zsys_handler_set(NULL);
@@ -713,9 +721,5 @@ int main(int argc, char **argv)
     zsys_init();
     status = options.soak_seconds > 0 ? s_soak(&options, directory) : s_bench(&options, directory);
     zsys_shutdown();
-    char command[600];
-    snprintf(command, sizeof command, "rm -rf '%s'", directory);
-    if (system(command) != 0)
-        fprintf(stderr, "bench: could not remove %s\n", directory);
     return status;
 }

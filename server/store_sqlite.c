@@ -452,7 +452,7 @@ store_t *store_new(const char *path, const store_options_t *options, char *error
              /* A million people in line is a hundred megabytes of tokens:
                 reads go through mmap, so the page cache only holds pages
                 written since the last checkpoint, and a batch's changes
-                (a batch of 64 payments dirties about 150 pages). It is
+                (a batch of ~30 payments writes ~70 pages to the log). It is
                 kept small on purpose: when a write splits a B-tree page,
                 SQLite renumbers pages through a temporary number past the
                 end of the file, and the commit after that scans the whole
