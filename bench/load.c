@@ -317,10 +317,14 @@ static bool s_step(client_t *client)
         return s_reserve(client, &client->users[client->cursor++], false);
     case PHASE_CHARGE:
     case PHASE_PAY:
+        /* A payment is only tried for a charged user: when the charge phase
+           ran out of time before reaching everyone, the rest would fail for
+           want of points, and failures are cheaper than payments. */
         while (client->cursor < client->user_count &&
                (!client->users[client->cursor].reservation_id ||
                 (client->load->phase == PHASE_CHARGE ? client->users[client->cursor].charged
-                                                     : client->users[client->cursor].paid)))
+                                                     : client->users[client->cursor].paid ||
+                                                           !client->users[client->cursor].charged)))
             client->cursor++;
         if (client->cursor >= client->user_count)
             return false;
