@@ -164,9 +164,15 @@ integration-release: all
 # drive the daemon no way the others do not.
 VALGRIND = valgrind --quiet --error-exitcode=87 --leak-check=full \
            --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
+# Valgrind runs one daemon on one core, so the suites run as two groups
+# of about equal length side by side, each logged apart and shown whole.
 valgrind: all
-	cd tests/integration && BOXOFFICED_WRAPPER="$(VALGRIND)" BOXOFFICED=build/release/boxofficed \
-	    $(PYTHON) -m unittest test_protocol test_hostile test_daemon test_examples
+	@cd tests/integration && export BOXOFFICED_WRAPPER="$(VALGRIND)" \
+	    BOXOFFICED=build/release/boxofficed && logs=$$(mktemp -d) && \
+	    { $(PYTHON) -m unittest test_protocol >$$logs/1 2>&1 & first=$$!; } && \
+	    { $(PYTHON) -m unittest test_hostile test_daemon test_examples >$$logs/2 2>&1; second=$$?; } ; \
+	    wait $$first; first=$$?; cat $$logs/1 $$logs/2; rm -rf $$logs; \
+	    test $$first -eq 0 && test $$second -eq 0
 
 # Crashes, vanishing and non-reading clients, crowds, Lazy Pirate retries:
 # the release build, since the sanitizers' own memory hides the growth the
