@@ -659,12 +659,14 @@ static bool s_make_work_directory(char *directory, size_t size)
     return mkdtemp(directory) != NULL;
 }
 
-/* Has the directory removed once this process and the children that
-   share its pipe are gone, however the bench ends: at its return, at
-   Ctrl-C, or at kill -9, which no handler of its own would see. A child
-   waits on a pipe whose write end only the bench and its forked children
-   hold (the daemons close it on exec); the end of the pipe tells it they
-   are all gone. False if that child cannot be started. */
+/* Has the directory removed once this process and every child it started
+   are gone, however the bench ends: at its return, at Ctrl-C, or at
+   kill -9, which no handler of its own would see. A child waits on a pipe
+   whose write end the bench and all its children hold, the daemons
+   included (they inherit it through exec and never touch it), so its end
+   means the last of them has exited. Were the daemons left out, the
+   removal would race with daemons still writing their last files after a
+   kill, and lose now and then. False if that child cannot be started. */
 static bool s_remove_when_gone(const char *directory)
 {
     int ends[2];
@@ -691,7 +693,6 @@ static bool s_remove_when_gone(const char *directory)
         close(ends[1]);
         return false;
     }
-    fcntl(ends[1], F_SETFD, FD_CLOEXEC);
     return true;
 }
 
