@@ -272,6 +272,17 @@ static void s_pay(client_t *client, bench_user_t *user)
         user->paid = true;
 }
 
+/* Whether the charge or the pay phase has this user still to do. A
+   payment is only tried for a charged user: when the charge phase ran out
+   of time before reaching everyone, the rest would fail for want of
+   points, and failures are cheaper than payments. */
+static bool s_due(load_phase_t phase, const bench_user_t *user)
+{
+    if (!user->reservation_id)
+        return false;
+    return phase == PHASE_CHARGE ? !user->charged : user->charged && !user->paid;
+}
+
 /* Each phase: one step per call, false when its work has run out. */
 static bool s_step(client_t *client)
 {
@@ -317,14 +328,8 @@ static bool s_step(client_t *client)
         return s_reserve(client, &client->users[client->cursor++], false);
     case PHASE_CHARGE:
     case PHASE_PAY:
-        /* A payment is only tried for a charged user: when the charge phase
-           ran out of time before reaching everyone, the rest would fail for
-           want of points, and failures are cheaper than payments. */
         while (client->cursor < client->user_count &&
-               (!client->users[client->cursor].reservation_id ||
-                (client->load->phase == PHASE_CHARGE ? client->users[client->cursor].charged
-                                                     : client->users[client->cursor].paid ||
-                                                           !client->users[client->cursor].charged)))
+               !s_due(client->load->phase, &client->users[client->cursor]))
             client->cursor++;
         if (client->cursor >= client->user_count)
             return false;
