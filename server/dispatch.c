@@ -84,8 +84,10 @@ static bo_status_t s_run(op_context_t *ctx, const bo_request_t *request, json_t 
        user is looked up first only when the gate refuses, to answer
        NOT_FOUND before any refusal of the gate's. */
     bool gated = entry->flags & BO_OP_NEEDS_TOKEN;
-    bo_status_t gate =
-        gated ? store_token_gate(ctx->store, request->user_id, request->token, ctx->now) : BO_OK;
+    bo_status_t gate = BO_OK;
+    if (gated)
+        gate = store_token_gate(ctx->store, request->user_id, request->token, ctx->now,
+                                &ctx->token_id);
     if (gate == BO_INTERNAL)
         return gate;
     if ((entry->flags & BO_OP_NEEDS_USER) && (!gated || gate != BO_OK)) {

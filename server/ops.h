@@ -24,6 +24,7 @@ typedef struct {
     int64_t started_ms; /* monotonic time the server started */
     reply_cache_t *cache;
     const char *members; /* borrowed from cache: the rest of an ok reply */
+    int64_t token_id;    /* the token the gate let through (0 if ungated) */
     char message[BO_MESSAGE_MAX];
 } op_context_t;
 

@@ -52,7 +52,7 @@ bo_status_t op_payment_pay(op_context_t *ctx, const bo_request_t *request, json_
     bo_reservation_status_t reservation_status = BO_RESERVATION_RESERVED;
     int64_t balance = 0;
     bo_status_t status =
-        store_pay(ctx->store, request->user_id, request->token, request->reservation_id, ctx->now,
+        store_pay(ctx->store, request->user_id, ctx->token_id, request->reservation_id, ctx->now,
                   &reservation_status, &balance);
     switch (status) {
     case BO_OK:

@@ -117,8 +117,10 @@ bo_status_t store_queue_enter(store_t *self, int64_t user_id, const char *new_to
    the marks, so this is a read. */
 bo_status_t store_queue_status(store_t *self, int64_t user_id, const char *token, int64_t now,
                                const store_policy_t *policy, bo_queue_state_t *state);
-/* The gate: BO_OK only for this user's active, unexpired token. */
-bo_status_t store_token_gate(store_t *self, int64_t user_id, const char *token, int64_t now);
+/* The gate: BO_OK only for this user's active, unexpired token, whose id
+   it then sets in *token_id (for store_pay, which ends it). */
+bo_status_t store_token_gate(store_t *self, int64_t user_id, const char *token, int64_t now,
+                             int64_t *token_id);
 /* People waiting and tokens active, from counters (no scan). */
 bo_status_t store_queue_counts(store_t *self, int64_t *waiting, int64_t *active);
 
@@ -167,9 +169,10 @@ bo_status_t store_hold_seat(store_t *self, int64_t user_id, int64_t schedule_id,
                             int64_t seat_number, int64_t now, const store_policy_t *policy,
                             store_reservation_visitor_t visit, void *arg);
 /* Pays a hold in full or changes nothing, except that a lapsed hold is
-   cancelled (and HOLD_EXPIRED returned). On success the user's token
-   `token` ends so the next person in line can be admitted. */
-bo_status_t store_pay(store_t *self, int64_t user_id, const char *token, int64_t reservation_id,
+   cancelled (and HOLD_EXPIRED returned). On success the token `token_id`
+   (as store_token_gate found it; 0 for none) ends, so the next person in
+   line can be admitted. */
+bo_status_t store_pay(store_t *self, int64_t user_id, int64_t token_id, int64_t reservation_id,
                       int64_t now, bo_reservation_status_t *status, int64_t *balance);
 /* A user's reservations, newest first, at most `limit`; a lapsed hold shows
    as cancelled. */

@@ -270,7 +270,7 @@ static bo_status_t s_read_reservation(store_t *self, int64_t reservation_id,
     return BO_OK;
 }
 
-static bo_status_t s_pay(store_t *self, int64_t user_id, const char *token, int64_t reservation_id,
+static bo_status_t s_pay(store_t *self, int64_t user_id, int64_t token_id, int64_t reservation_id,
                          int64_t now, bo_reservation_status_t *result, int64_t *balance)
 {
     pay_reservation_t reservation;
@@ -300,15 +300,15 @@ static bo_status_t s_pay(store_t *self, int64_t user_id, const char *token, int6
         return BO_INTERNAL;
     }
     *result = BO_RESERVATION_PAID;
-    return store_token_end(self, token, now);
+    return token_id ? store_token_end(self, token_id, now) : BO_OK;
 }
 
-bo_status_t store_pay(store_t *self, int64_t user_id, const char *token, int64_t reservation_id,
+bo_status_t store_pay(store_t *self, int64_t user_id, int64_t token_id, int64_t reservation_id,
                       int64_t now, bo_reservation_status_t *status, int64_t *balance)
 {
     if (store_atomic_begin(self) != BO_OK)
         return BO_INTERNAL;
-    bo_status_t result = s_pay(self, user_id, token, reservation_id, now, status, balance);
+    bo_status_t result = s_pay(self, user_id, token_id, reservation_id, now, status, balance);
     /* A lapsed hold is released even though the payment fails. */
     bool keep = result == BO_OK || result == BO_HOLD_EXPIRED;
     if (store_atomic_end(self, keep) != BO_OK)

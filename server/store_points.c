@@ -14,6 +14,12 @@ static const char SQL_USER_POINT[] = "SELECT point, version FROM users WHERE id 
 static const char SQL_USER_SET_POINT[] =
     "UPDATE users SET point = ?2, version = version + 1, updated_at = ?4"
     " WHERE id = ?1 AND version = ?3";
+/* A spend is one conditional update: it never takes a balance below zero
+   whatever ran between, and the version still moves, so a charge that read
+   the balance before it retries. */
+static const char SQL_USER_SPEND[] =
+    "UPDATE users SET point = point - ?2, version = version + 1, updated_at = ?3"
+    " WHERE id = ?1 AND point >= ?2 RETURNING point";
 static const char SQL_LEDGER_ADD[] =
     "INSERT INTO point_ledger (user_id, kind, amount, balance_after, reservation_id, at)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
@@ -146,7 +152,23 @@ bo_status_t store_point_charge(store_t *self, int64_t user_id, int64_t amount, i
 bo_status_t store_point_spend(store_t *self, int64_t user_id, int64_t price, int64_t reservation_id,
                               int64_t now, int64_t *balance)
 {
-    return s_move_points(self, user_id, -price, BO_LEDGER_USE, reservation_id, now, balance);
+    sqlite3_stmt *stmt = store_stmt(self, SQL_USER_SPEND);
+    if (!stmt)
+        return BO_INTERNAL;
+    sqlite3_bind_int64(stmt, 1, user_id);
+    sqlite3_bind_int64(stmt, 2, price);
+    sqlite3_bind_int64(stmt, 3, now);
+    bo_status_t status = store_row(self, stmt);
+    if (status == BO_OK) {
+        *balance = sqlite3_column_int64(stmt, 0);
+        sqlite3_reset(stmt);
+        return s_ledger_add(self, user_id, BO_LEDGER_USE, -price, *balance, reservation_id, now);
+    }
+    if (status != BO_NOT_FOUND)
+        return status;
+    /* Nothing changed: the user is unknown or the balance is short. */
+    status = store_point_balance(self, user_id, balance);
+    return status == BO_OK ? BO_INSUFFICIENT_POINTS : status;
 }
 
 bo_status_t store_point_history(store_t *self, int64_t user_id, int64_t limit,

@@ -81,9 +81,6 @@ static const char SQL_TOKEN_TOUCH[] = "UPDATE queue_tokens SET last_seen_at = MA
 static const char SQL_TOKEN_END[] =
     "UPDATE queue_tokens SET status = 'expired', updated_at = ?2,"
     " expires_at = MIN(expires_at, ?2) WHERE id = ?1 AND status = 'active'";
-static const char SQL_TOKEN_END_BY_TEXT[] =
-    "UPDATE queue_tokens SET status = 'expired', updated_at = ?2,"
-    " expires_at = MIN(expires_at, ?2) WHERE token = ?1 AND status = 'active'";
 static const char SQL_TOKENS_EXPIRE_DUE[] =
     "UPDATE queue_tokens SET status = 'expired', updated_at = ?1"
     " WHERE status = 'active' AND expires_at <= ?1";
@@ -468,7 +465,8 @@ bo_status_t store_queue_status(store_t *self, int64_t user_id, const char *token
     return s_describe(self, &row, now, policy, state);
 }
 
-bo_status_t store_token_gate(store_t *self, int64_t user_id, const char *token, int64_t now)
+bo_status_t store_token_gate(store_t *self, int64_t user_id, const char *token, int64_t now,
+                             int64_t *token_id)
 {
     token_row_t row;
     bo_status_t status = s_own_token(self, user_id, token, &row, NULL);
@@ -478,16 +476,13 @@ bo_status_t store_token_gate(store_t *self, int64_t user_id, const char *token, 
         return BO_TOKEN_WAITING;
     if (row.status == BO_TOKEN_EXPIRED_STATE || row.expires_at <= now)
         return BO_TOKEN_EXPIRED;
+    *token_id = row.id;
     return BO_OK;
 }
 
-bo_status_t store_token_end(store_t *self, const char *token, int64_t now)
+bo_status_t store_token_end(store_t *self, int64_t token_id, int64_t now)
 {
-    sqlite3_stmt *stmt = store_stmt(self, SQL_TOKEN_END_BY_TEXT);
-    if (!stmt)
-        return BO_INTERNAL;
-    sqlite3_bind_text(stmt, 1, token, -1, SQLITE_STATIC);
-    return s_ended(self, stmt, now);
+    return s_end_token(self, token_id, now);
 }
 
 bo_status_t store_queue_counts(store_t *self, int64_t *waiting, int64_t *active)

@@ -113,7 +113,7 @@ static void test_a_lapsed_hold_can_be_taken_over(void **state)
     assert_int_equal(s_left(fixture, 1, SHOW_OPEN, lapsed), 49);
     bo_reservation_status_t status;
     int64_t balance;
-    assert_int_equal(store_pay(fixture->store, USER_RICH, "none", first.hold.reservation_id, lapsed,
+    assert_int_equal(store_pay(fixture->store, USER_RICH, 0, first.hold.reservation_id, lapsed,
                                &status, &balance),
                      BO_HOLD_EXPIRED);
 }
@@ -156,9 +156,9 @@ static void test_at_most_four_open_holds(void **state)
     /* A paid hold is no longer open. */
     bo_reservation_status_t status;
     int64_t balance;
-    assert_int_equal(store_pay(fixture->store, USER_RICH, "none", last.hold.reservation_id, T0,
-                               &status, &balance),
-                     BO_OK);
+    assert_int_equal(
+        store_pay(fixture->store, USER_RICH, 0, last.hold.reservation_id, T0, &status, &balance),
+        BO_OK);
     assert_int_equal(s_hold(fixture, USER_RICH, SHOW_OPEN_TOO, 10, T0, &seen), BO_OK);
     /* Lapsed holds stop counting the moment they lapse. */
     assert_int_equal(s_hold(fixture, USER_RICH, SHOW_OPEN_TOO, 11, T0, &seen), BO_HOLD_LIMIT);
@@ -181,18 +181,21 @@ static void test_payment_in_full(void **state)
     assert_int_equal(s_hold(fixture, user, SHOW_OPEN, 30, T0, &seen), BO_OK);
     assert_int_equal(seen.hold.price, 80000);
     bo_reservation_status_t status;
-    assert_int_equal(store_pay(fixture->store, user, "payer-token", seen.hold.reservation_id,
-                               T0 + 1000, &status, &balance),
+    int64_t token_id = 0;
+    assert_int_equal(store_token_gate(fixture->store, user, "payer-token", T0 + 1000, &token_id),
+                     BO_OK);
+    assert_int_equal(store_pay(fixture->store, user, token_id, seen.hold.reservation_id, T0 + 1000,
+                               &status, &balance),
                      BO_OK);
     assert_int_equal(status, BO_RESERVATION_PAID);
     assert_int_equal(balance, 20000);
     assert_int_equal(s_seat_status(fixture, SHOW_OPEN, 30, T0 + 1000), BO_SEAT_SOLD);
     /* The token ended with the payment. */
-    assert_int_equal(store_token_gate(fixture->store, user, "payer-token", T0 + 1000),
+    assert_int_equal(store_token_gate(fixture->store, user, "payer-token", T0 + 1000, &token_id),
                      BO_TOKEN_EXPIRED);
     /* Paying again charges nothing and says paid. */
-    assert_int_equal(store_pay(fixture->store, user, "payer-token", seen.hold.reservation_id,
-                               T0 + 2000, &status, &balance),
+    assert_int_equal(store_pay(fixture->store, user, token_id, seen.hold.reservation_id, T0 + 2000,
+                               &status, &balance),
                      BO_OK);
     assert_int_equal(status, BO_RESERVATION_PAID);
     assert_int_equal(balance, 20000);
@@ -203,6 +206,36 @@ static void test_payment_in_full(void **state)
     assert_int_equal(s_seat_status(fixture, SHOW_OPEN, 30, T0 + DAY_MS), BO_SEAT_SOLD);
 }
 
+/* A payment may take the balance to exactly zero, and a payment the
+   balance cannot cover changes nothing and names the balance. */
+static void test_payment_of_the_whole_balance(void **state)
+{
+    fixture_t *fixture = *state;
+    hold_seen_t first, second;
+    int64_t user = fixture_user(fixture->store, "exact", 0), balance = -1;
+    assert_int_equal(s_hold(fixture, user, SHOW_OPEN, 40, T0, &first), BO_OK);
+    assert_int_equal(s_hold(fixture, user, SHOW_OPEN, 41, T0, &second), BO_OK);
+    assert_int_equal(store_point_charge(fixture->store, user, first.hold.price, T0, &balance),
+                     BO_OK);
+    bo_reservation_status_t status;
+    assert_int_equal(
+        store_pay(fixture->store, user, 0, first.hold.reservation_id, T0, &status, &balance),
+        BO_OK);
+    assert_int_equal(balance, 0);
+    assert_int_equal(store_point_charge(fixture->store, user, second.hold.price - 1, T0, &balance),
+                     BO_OK);
+    balance = -1;
+    assert_int_equal(
+        store_pay(fixture->store, user, 0, second.hold.reservation_id, T0, &status, &balance),
+        BO_INSUFFICIENT_POINTS);
+    assert_int_equal(balance, second.hold.price - 1);
+    assert_int_equal(s_seat_status(fixture, SHOW_OPEN, 41, T0), BO_SEAT_HELD);
+    /* Someone else's hold is refused before any balance is looked at. */
+    assert_int_equal(
+        store_pay(fixture->store, 99999, 0, second.hold.reservation_id, T0, &status, &balance),
+        BO_FORBIDDEN);
+}
+
 static void test_payment_refusals(void **state)
 {
     fixture_t *fixture = *state;
@@ -211,24 +244,24 @@ static void test_payment_refusals(void **state)
     bo_reservation_status_t status;
     assert_int_equal(s_hold(fixture, USER_BROKE, SHOW_OPEN, 1, T0, &seen), BO_OK);
     int64_t reservation = seen.hold.reservation_id;
-    assert_int_equal(store_pay(fixture->store, USER_BROKE, "t", reservation, T0, &status, &balance),
+    assert_int_equal(store_pay(fixture->store, USER_BROKE, 0, reservation, T0, &status, &balance),
                      BO_INSUFFICIENT_POINTS);
     assert_int_equal(balance, 0);
     /* The hold survives a short balance. */
     assert_int_equal(s_seat_status(fixture, SHOW_OPEN, 1, T0), BO_SEAT_HELD);
-    assert_int_equal(store_pay(fixture->store, USER_RICH, "t", reservation, T0, &status, &balance),
+    assert_int_equal(store_pay(fixture->store, USER_RICH, 0, reservation, T0, &status, &balance),
                      BO_FORBIDDEN);
-    assert_int_equal(store_pay(fixture->store, USER_BROKE, "t", 99999, T0, &status, &balance),
+    assert_int_equal(store_pay(fixture->store, USER_BROKE, 0, 99999, T0, &status, &balance),
                      BO_NOT_FOUND);
     /* Once lapsed, paying cancels the hold there and then. */
     int64_t lapsed = seen.hold.hold_expires_at;
     assert_int_equal(
-        store_pay(fixture->store, USER_BROKE, "t", reservation, lapsed, &status, &balance),
+        store_pay(fixture->store, USER_BROKE, 0, reservation, lapsed, &status, &balance),
         BO_HOLD_EXPIRED);
     assert_int_equal(s_seat_status(fixture, SHOW_OPEN, 1, T0), BO_SEAT_FREE);
     assert_int_equal(s_left(fixture, 1, SHOW_OPEN, T0), 50);
     assert_int_equal(
-        store_pay(fixture->store, USER_BROKE, "t", reservation, lapsed, &status, &balance),
+        store_pay(fixture->store, USER_BROKE, 0, reservation, lapsed, &status, &balance),
         BO_HOLD_EXPIRED);
 }
 
@@ -271,7 +304,7 @@ static void test_the_reservation_list(void **state)
     int64_t balance;
     assert_int_equal(s_hold(fixture, USER_RICH, SHOW_OPEN, 1, T0, &paid), BO_OK);
     assert_int_equal(
-        store_pay(fixture->store, USER_RICH, "t", paid.hold.reservation_id, T0, &status, &balance),
+        store_pay(fixture->store, USER_RICH, 0, paid.hold.reservation_id, T0, &status, &balance),
         BO_OK);
     assert_int_equal(s_hold(fixture, USER_RICH, SHOW_OPEN, 2, T0, &lapsing), BO_OK);
     assert_int_equal(s_hold(fixture, USER_RICH, SHOW_OPEN, 3, T0 + 10000, &open), BO_OK);
@@ -331,6 +364,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_at_most_four_open_holds, fixture_setup,
                                         fixture_teardown),
         cmocka_unit_test_setup_teardown(test_payment_in_full, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_payment_of_the_whole_balance, fixture_setup,
+                                        fixture_teardown),
         cmocka_unit_test_setup_teardown(test_payment_refusals, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_the_expire_job_releases_lapsed_holds, fixture_setup,
                                         fixture_teardown),

@@ -92,7 +92,10 @@ static void test_the_next_interval_admits_up_to_max_active(void **state)
     assert_int_equal(fourth.position, 1);
     assert_int_equal(s_status(fixture, users[4], states[4].token, T0 + 1000).position, 2);
     /* A payment ends a token: its slot goes to the next in line. */
-    assert_int_equal(store_token_end(fixture->store, states[0].token, T0 + 1500), BO_OK);
+    int64_t token_id = 0;
+    assert_int_equal(
+        store_token_gate(fixture->store, users[0], states[0].token, T0 + 1500, &token_id), BO_OK);
+    assert_int_equal(store_token_end(fixture->store, token_id, T0 + 1500), BO_OK);
     assert_int_equal(store_admit(fixture->store, T0 + 2000, &fixture->policy, &admitted), BO_OK);
     assert_int_equal(admitted, 1);
     assert_int_equal(s_status(fixture, users[3], states[3].token, T0 + 2000).status,
@@ -114,7 +117,7 @@ static void test_expired_tokens_free_their_slots(void **state)
     /* Time is the truth: expired the instant expires_at passes. */
     assert_int_equal(s_status(fixture, first, a.token, expires_at - 1).status, BO_TOKEN_ACTIVE);
     assert_int_equal(s_status(fixture, first, a.token, expires_at).status, BO_TOKEN_EXPIRED_STATE);
-    assert_int_equal(store_token_gate(fixture->store, first, a.token, expires_at),
+    assert_int_equal(store_token_gate(fixture->store, first, a.token, expires_at, &(int64_t){0}),
                      BO_TOKEN_EXPIRED);
     assert_int_equal(store_admit(fixture->store, expires_at, &fixture->policy, &admitted), BO_OK);
     assert_int_equal(admitted, 1);
@@ -134,17 +137,24 @@ static void test_the_gate(void **state)
             second = fixture_user(fixture->store, "b", 0);
     bo_queue_state_t a = s_enter(fixture, first, T0);
     bo_queue_state_t b = s_enter(fixture, second, T0);
-    assert_int_equal(store_token_gate(fixture->store, first, a.token, T0), BO_OK);
-    assert_int_equal(store_token_gate(fixture->store, second, b.token, T0), BO_TOKEN_WAITING);
-    assert_int_equal(store_token_gate(fixture->store, second, a.token, T0), BO_TOKEN_INVALID);
-    assert_int_equal(store_token_gate(fixture->store, first, "no-such-token", T0),
+    int64_t a_id = 0, refused_id = 0;
+    assert_int_equal(store_token_gate(fixture->store, first, a.token, T0, &a_id), BO_OK);
+    assert_true(a_id > 0);
+    assert_int_equal(store_token_gate(fixture->store, second, b.token, T0, &refused_id),
+                     BO_TOKEN_WAITING);
+    assert_int_equal(store_token_gate(fixture->store, second, a.token, T0, &refused_id),
                      BO_TOKEN_INVALID);
+    assert_int_equal(store_token_gate(fixture->store, first, "no-such-token", T0, &refused_id),
+                     BO_TOKEN_INVALID);
+    /* Only a token let through is named. */
+    assert_int_equal(refused_id, 0);
     bo_queue_state_t ignored;
     assert_int_equal(
         store_queue_status(fixture->store, second, a.token, T0, &fixture->policy, &ignored),
         BO_TOKEN_INVALID);
-    assert_int_equal(store_token_end(fixture->store, a.token, T0 + 1), BO_OK);
-    assert_int_equal(store_token_gate(fixture->store, first, a.token, T0 + 1), BO_TOKEN_EXPIRED);
+    assert_int_equal(store_token_end(fixture->store, a_id, T0 + 1), BO_OK);
+    assert_int_equal(store_token_gate(fixture->store, first, a.token, T0 + 1, &refused_id),
+                     BO_TOKEN_EXPIRED);
     assert_int_equal(s_status(fixture, first, a.token, T0 + 1).status, BO_TOKEN_EXPIRED_STATE);
 }
 
