@@ -106,13 +106,12 @@ static bo_status_t s_ledger_add(store_t *self, int64_t user_id, bo_ledger_kind_t
     return store_run(self, stmt);
 }
 
-/* Moves a balance by `delta` and records it, with the optimistic version
-   check: read, compute, write only if the version is unchanged, retry.
-   Inside one SQLite write transaction the first attempt always wins; the
-   check is what keeps a backend with weaker isolation correct. */
-static bo_status_t s_move_points(store_t *self, int64_t user_id, int64_t delta,
-                                 bo_ledger_kind_t kind, int64_t reservation_id, int64_t now,
-                                 int64_t *balance)
+/* Adds `delta` to a balance and records the charge, with the optimistic
+   version check: read, compute, write only if the version is unchanged,
+   retry. Inside one SQLite write transaction the first attempt always
+   wins; the check is what keeps a backend with weaker isolation correct. */
+static bo_status_t s_charge(store_t *self, int64_t user_id, int64_t delta, int64_t now,
+                            int64_t *balance)
 {
     for (int attempt = 0; attempt < CHARGE_ATTEMPTS; attempt++) {
         int64_t point, version;
@@ -131,7 +130,7 @@ static bo_status_t s_move_points(store_t *self, int64_t user_id, int64_t delta,
             return status;
         if (applied) {
             *balance = point + delta;
-            return s_ledger_add(self, user_id, kind, delta, *balance, reservation_id, now);
+            return s_ledger_add(self, user_id, BO_LEDGER_CHARGE, delta, *balance, 0, now);
         }
         log_debug("store: balance of user %lld changed under us, retrying", (long long)user_id);
     }
@@ -143,7 +142,7 @@ bo_status_t store_point_charge(store_t *self, int64_t user_id, int64_t amount, i
 {
     if (store_atomic_begin(self) != BO_OK)
         return BO_INTERNAL;
-    bo_status_t status = s_move_points(self, user_id, amount, BO_LEDGER_CHARGE, 0, now, balance);
+    bo_status_t status = s_charge(self, user_id, amount, now, balance);
     if (store_atomic_end(self, status == BO_OK) != BO_OK)
         return BO_INTERNAL;
     return status;

@@ -315,7 +315,7 @@ static bo_status_t s_ended(store_t *self, sqlite3_stmt *stmt, int64_t now)
     return s_run_with_count(self, SQL_LINE_ACTIVE_ENDED, 1);
 }
 
-static bo_status_t s_end_token(store_t *self, int64_t token_id, int64_t now)
+bo_status_t store_token_end(store_t *self, int64_t token_id, int64_t now)
 {
     sqlite3_stmt *stmt = store_stmt(self, SQL_TOKEN_END);
     if (!stmt)
@@ -339,7 +339,7 @@ static bo_status_t s_live_token(store_t *self, int64_t user_id, int64_t now, tok
     s_token_row(stmt, row, state);
     sqlite3_reset(stmt);
     if (row->status == BO_TOKEN_ACTIVE && row->expires_at <= now) {
-        if (s_end_token(self, row->id, now) != BO_OK)
+        if (store_token_end(self, row->id, now) != BO_OK)
             return BO_INTERNAL;
         return BO_NOT_FOUND;
     }
@@ -478,11 +478,6 @@ bo_status_t store_token_gate(store_t *self, int64_t user_id, const char *token, 
         return BO_TOKEN_EXPIRED;
     *token_id = row.id;
     return BO_OK;
-}
-
-bo_status_t store_token_end(store_t *self, int64_t token_id, int64_t now)
-{
-    return s_end_token(self, token_id, now);
 }
 
 bo_status_t store_queue_counts(store_t *self, int64_t *waiting, int64_t *active)
