@@ -303,25 +303,20 @@ static bo_status_t s_flush_seen(store_t *self)
     return BO_OK;
 }
 
-/* Runs a statement that ends an active token (its ?1 bound, ?2 the time):
-   if it ended one, the line has one active token fewer. */
-static bo_status_t s_ended(store_t *self, sqlite3_stmt *stmt, int64_t now)
-{
-    sqlite3_bind_int64(stmt, 2, now);
-    if (store_run(self, stmt) != BO_OK)
-        return BO_INTERNAL;
-    if (store_changes(self) == 0)
-        return BO_OK;
-    return s_run_with_count(self, SQL_LINE_ACTIVE_ENDED, 1);
-}
-
+/* Ends the token if it is active; if it ended one, the line has one
+   active token fewer. */
 bo_status_t store_token_end(store_t *self, int64_t token_id, int64_t now)
 {
     sqlite3_stmt *stmt = store_stmt(self, SQL_TOKEN_END);
     if (!stmt)
         return BO_INTERNAL;
     sqlite3_bind_int64(stmt, 1, token_id);
-    return s_ended(self, stmt, now);
+    sqlite3_bind_int64(stmt, 2, now);
+    if (store_run(self, stmt) != BO_OK)
+        return BO_INTERNAL;
+    if (store_changes(self) == 0)
+        return BO_OK;
+    return s_run_with_count(self, SQL_LINE_ACTIVE_ENDED, 1);
 }
 
 /* The user's live token: BO_OK with `row` filled, or BO_NOT_FOUND. An
