@@ -64,8 +64,9 @@ all: build/release/boxofficed build/release/boxoffice build/release/boxoffice-ca
 
 asan: build/asan/boxofficed build/asan/boxoffice $(addprefix build/asan/tests/,$(UNIT_TESTS))
 
-# The directory is a prerequisite too: removing a migration changes only its
-# mtime, and a stale file would still carry the removed migration.
+# The directory is a prerequisite too: removing a migration changes no file
+# listed here, only the directory's mtime, and a stale file would still carry
+# the removed migration into every build.
 build/gen/sql_embedded.c: tools/embed-sql.sh db/seed.sql db/migrations $(MIGRATIONS)
 	@mkdir -p $(dir $@)
 	sh tools/embed-sql.sh $@ db/seed.sql $(MIGRATIONS)
