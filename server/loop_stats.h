@@ -2,10 +2,11 @@
 
     With --stats-interval, the server times the parts of each batch
     (receiving the requests, running them, the commit that makes them
-    durable, sending the replies) and every interval logs one line of
-    totals, then starts over. It tells an operator how full batches are
-    and whether the disk (the commit) or the work (running) bounds the
-    rate, without a profiler. Timing costs a few clock reads a batch.
+    durable, sending the replies), counts what the commits wrote to the
+    write-ahead log, and every interval logs one line of totals, then
+    starts over. It tells an operator how full batches are and whether the
+    disk (the commit) or the work (running) bounds the rate, without a
+    profiler. Timing costs a few clock reads a batch.
 */
 #ifndef BO_LOOP_STATS_H
 #define BO_LOOP_STATS_H
@@ -19,13 +20,15 @@ typedef struct {
        commit_us (the commit ends the running of a batch); the line shows
        them apart. */
     int64_t receive_us, run_us, commit_us, send_us;
+    /* Bytes the commits wrote to the store's write-ahead log. */
+    int64_t log_bytes;
     /* The admit and expire jobs, which hold the loop too. */
     int64_t jobs_us;
 } loop_stats_t;
 
 /* Adds one batch of `requests`. */
 void loop_stats_add(loop_stats_t *self, size_t requests, int64_t receive_us, int64_t run_us,
-                    int64_t commit_us, int64_t send_us);
+                    int64_t commit_us, int64_t send_us, int64_t log_bytes);
 
 /* Adds one run of a scheduler job. */
 void loop_stats_add_job(loop_stats_t *self, int64_t us);

@@ -177,6 +177,7 @@ static int s_on_requests(zloop_t *loop, zsock_t *router, void *arg)
     }
     int64_t received = self->timing ? bo_monotonic_us() : 0;
     int64_t commit_before = dispatch_commit_us(self->dispatch);
+    int64_t log_before = self->timing ? store_log_bytes(self->store) : 0;
     if (dispatched > 0)
         dispatch_batch(self->dispatch, self->frames, dispatched, bo_now_ms(), self->replies);
     int64_t ran = self->timing ? bo_monotonic_us() : 0;
@@ -192,7 +193,8 @@ static int s_on_requests(zloop_t *loop, zsock_t *router, void *arg)
     }
     if (self->timing && count > 0)
         loop_stats_add(&self->stats, count, received - started, ran - received,
-                       dispatch_commit_us(self->dispatch) - commit_before, bo_monotonic_us() - ran);
+                       dispatch_commit_us(self->dispatch) - commit_before, bo_monotonic_us() - ran,
+                       store_log_bytes(self->store) - log_before);
     return 0;
 }
 

@@ -76,6 +76,11 @@ bo_status_t store_try_begin(store_t *self, int wait_ms);
 bo_status_t store_begin_read(store_t *self);
 bo_status_t store_commit(store_t *self);
 void store_rollback(store_t *self);
+/* The bytes this store's commits have written to its write-ahead log since
+   it was opened: what they cost the disk, for the loop's statistics. 0
+   when the store keeps no such count (a database in memory, or one opened
+   without durable commits). */
+int64_t store_log_bytes(store_t *self);
 /* False once an error has rolled the open transaction back. */
 bool store_in_transaction(store_t *self);
 bo_status_t store_savepoint(store_t *self);

@@ -250,6 +250,14 @@ void store_rollback(store_t *self)
         s_exec(self, SQL_ROLLBACK);
 }
 
+int64_t store_log_bytes(store_t *self)
+{
+    sqlite3_file *log = NULL;
+    if (sqlite3_file_control(self->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &log) != SQLITE_OK)
+        return 0;
+    return store_vfs_log_written(log);
+}
+
 bool store_in_transaction(store_t *self)
 {
     return !sqlite3_get_autocommit(self->db);

@@ -41,6 +41,9 @@ bo_status_t store_atomic_end(store_t *self, bool keep);
    be. Only for synchronous=FULL (see store_vfs.c). */
 #define STORE_VFS_GATHER "boxoffice-gather"
 bool store_vfs_register(void);
+/* The bytes written to `file`, a log opened through this VFS, since it was
+   opened; 0 for any other file. */
+int64_t store_vfs_log_written(sqlite3_file *file);
 
 /* store_checkpoint.c: a thread with its own connection to `path` that runs
    PASSIVE checkpoints (see store_checkpoint.c). NULL (logged) if it cannot

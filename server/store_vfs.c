@@ -36,6 +36,7 @@ typedef struct {
     unsigned char *buffer;
     size_t used, capacity;
     sqlite3_int64 offset; /* of buffer[0] in the file */
+    int64_t written;      /* bytes written to the log through this file */
 } gather_file_t;
 
 static sqlite3_vfs *s_root(sqlite3_vfs *vfs)
@@ -83,6 +84,8 @@ static bool s_gather(gather_file_t *file, const void *data, size_t amount, sqlit
 static int s_write(sqlite3_file *self, const void *data, int amount, sqlite3_int64 offset)
 {
     gather_file_t *file = (gather_file_t *)self;
+    if (file->gather)
+        file->written += amount;
     if (file->gather && s_gather(file, data, (size_t)amount, offset))
         return SQLITE_OK;
     int rc = s_flush(file);
@@ -345,6 +348,12 @@ static sqlite3_vfs s_vfs = {
     .xGetLastError = s_last_error,
     .xCurrentTimeInt64 = s_current_time_int64,
 };
+
+int64_t store_vfs_log_written(sqlite3_file *file)
+{
+    gather_file_t *log = (gather_file_t *)file;
+    return file && file->pMethods == &s_methods && log->gather ? log->written : 0;
+}
 
 bool store_vfs_register(void)
 {

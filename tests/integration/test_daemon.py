@@ -448,7 +448,7 @@ class DaemonProcessTest(unittest.TestCase):
 STATS_LINE = re.compile(
     r"info: stats: (\d+) requests in ([\d.]+) s \((\d+)/s\), (\d+) batches \(([\d.]+) a batch\);"
     r" per request: receive ([\d.]+) us, run ([\d.]+) us, commit ([\d.]+) us,"
-    r" send ([\d.]+) us; loop busy (\d+)% \(jobs (\d+)%\)$")
+    r" send ([\d.]+) us, log ([\d.]+) KiB; loop busy (\d+)% \(jobs (\d+)%\)$")
 
 
 class StatsTest(unittest.TestCase):
@@ -493,6 +493,48 @@ class StatsTest(unittest.TestCase):
             self.assertLessEqual(batches, requests)
             self.assertAlmostEqual(float(match.group(5)), requests / batches, delta=0.051)
             self.assertGreaterEqual(float(match.group(7)), 0)
+
+    def test_the_log_figure_counts_what_writes_put_in_the_log(self):
+        """Reads write nothing to the write-ahead log; a write, at least a page."""
+        daemon = self.start(["--stats-interval", "1"])
+
+        def lines():
+            return [line for line in daemon.log_text().splitlines() if "stats: " in line]
+
+        def until_quiet(since):
+            """The lines from `since` up to the first quiet one after some busy one."""
+            deadline = time.monotonic() + 15 * SLOWDOWN
+            while time.monotonic() < deadline:
+                logged = lines()[since:]
+                busy = [i for i, line in enumerate(logged) if "no requests" not in line]
+                if busy and any("no requests" in line for line in logged[busy[0]:]):
+                    end = busy[0] + next(i for i, line in enumerate(logged[busy[0]:])
+                                         if "no requests" in line)
+                    matches = [STATS_LINE.search(line) for line in logged[:end]
+                               if "no requests" not in line]
+                    self.assertNotIn(None, matches, "\n".join(logged))
+                    return since + end + 1, matches
+                time.sleep(0.2)
+            self.fail("no quiet interval after the requests:\n" + daemon.log_text())
+
+        # Past the harness's readiness pings, which may share a line.
+        mark, _ = until_quiet(0)
+        with daemon.client() as client:
+            for _ in range(50):
+                self.assertTrue(client.call(op="server.ping").get("ok"))
+        mark, reads = until_quiet(mark)
+        self.assertEqual([float(match.group(10)) for match in reads], [0.0] * len(reads))
+        with daemon.client() as client:
+            for i in range(20):
+                reply = client.call(op="user.create", name=f"log {i}", request_id=f"log-{i}")
+                self.assertTrue(reply.get("ok"), reply)
+        mark, writes = until_quiet(mark)
+        self.assertEqual(sum(int(match.group(1)) for match in writes), 20)
+        for match in writes:
+            # Each write is a batch of its own, and a commit writes at
+            # least one page (4 KiB and the frame's header).
+            self.assertGreaterEqual(float(match.group(10)), 4.0, match.group(0))
+        self.assertEqual(daemon.stop(), 0, daemon.log_text())
 
     def test_off_by_default(self):
         daemon = self.start([])

@@ -267,6 +267,42 @@ static void test_the_log_is_copied_back_while_commits_go_on(void **state)
     fixture_remove_database(path);
 }
 
+/* store_log_bytes counts what commits write to the log: nothing for a
+   transaction that only reads, whole pages for one that writes, and
+   nothing at all for a database in memory, which has no log. */
+static void test_the_log_bytes_count_what_commits_write(void **state)
+{
+    (void)state;
+    char path[FIXTURE_PATH_MAX];
+    fixture_database_path(path);
+    store_t *store = s_durable_store(path);
+    int64_t opened = store_log_bytes(store);
+    assert_int_equal(store_begin_read(store), BO_OK);
+    assert_int_equal(store_user_exists(store, 1), BO_NOT_FOUND);
+    assert_int_equal(store_commit(store), BO_OK);
+    assert_int_equal(store_log_bytes(store), opened);
+    assert_int_equal(store_begin(store), BO_OK);
+    assert_int_equal(store_reply_save(store, 1, "log", "f", "{}", T0), BO_OK);
+    assert_int_equal(store_commit(store), BO_OK);
+    int64_t written = store_log_bytes(store) - opened;
+    /* A frame is a 24-byte header and a page; the log's 32-byte header
+       comes first whenever the log starts over. */
+    assert_true(written >= 4096 + 24);
+    assert_int_equal((written % (4096 + 24)) % 32, 0);
+    store_destroy(&store);
+    fixture_remove_database(path);
+
+    store_options_t options = {.durable = true, .busy_timeout_ms = 100};
+    char error[256];
+    store = store_new(":memory:", &options, error, sizeof error);
+    assert_non_null(store);
+    assert_int_equal(store_begin(store), BO_OK);
+    assert_int_equal(store_reply_save(store, 1, "log", "f", "{}", T0), BO_OK);
+    assert_int_equal(store_commit(store), BO_OK);
+    assert_int_equal(store_log_bytes(store), 0);
+    store_destroy(&store);
+}
+
 static void test_open_fails_with_a_reason(void **state)
 {
     (void)state;
@@ -457,6 +493,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_the_log_is_copied_back_while_commits_go_on),
         cmocka_unit_test(test_open_creates_schema_and_reopens),
+        cmocka_unit_test(test_the_log_bytes_count_what_commits_write),
         cmocka_unit_test(test_open_fails_with_a_reason),
         cmocka_unit_test(test_an_older_database_is_migrated_with_its_data),
         cmocka_unit_test(test_the_gathered_log_reads_back_whole),
