@@ -62,6 +62,17 @@ class Daemon:
         return command + self.args
 
     def start(self, timeout=15):
+        # Callers register cleanup() once start() returns: a start that fails
+        # stops what it started and removes its directory itself.
+        try:
+            return self._start(timeout)
+        except BaseException:
+            if self.process is None and getattr(self, "log", None) is not None:
+                self.log.close()
+            self.cleanup()
+            raise
+
+    def _start(self, timeout):
         timeout *= SLOWDOWN
         env = dict(os.environ, **SANITIZER_ENV)
         self.log = open(self.log_path, "ab")
