@@ -53,6 +53,7 @@ class Daemon:
         self.args = list(args)
         self.seed = seed
         self.process = None
+        self.log = None
 
     def command(self):
         command = WRAPPER + [BOXOFFICED, "--foreground", "--database", self.database,
@@ -67,8 +68,6 @@ class Daemon:
         try:
             return self._start(timeout)
         except BaseException:
-            if self.process is None and getattr(self, "log", None) is not None:
-                self.log.close()
             self.cleanup()
             raise
 
@@ -130,6 +129,8 @@ class Daemon:
     def cleanup(self):
         if self.process is not None:
             self.kill()
+        if self.log is not None:
+            self.log.close()  # a no-op once stop() or kill() closed it
         if self.owns_directory:
             shutil.rmtree(self.directory, ignore_errors=True)
 

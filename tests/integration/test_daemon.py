@@ -505,15 +505,14 @@ class StatsTest(unittest.TestCase):
             """The lines from `since` up to the first quiet one after some busy one."""
             deadline = time.monotonic() + 15 * SLOWDOWN
             while time.monotonic() < deadline:
-                logged = lines()[since:]
-                busy = [i for i, line in enumerate(logged) if "no requests" not in line]
-                if busy and any("no requests" in line for line in logged[busy[0]:]):
-                    end = busy[0] + next(i for i, line in enumerate(logged[busy[0]:])
-                                         if "no requests" in line)
-                    matches = [STATS_LINE.search(line) for line in logged[:end]
-                               if "no requests" not in line]
-                    self.assertNotIn(None, matches, "\n".join(logged))
-                    return since + end + 1, matches
+                busy = []
+                for i, line in enumerate(lines()[since:]):
+                    if "no requests" not in line:
+                        busy.append(line)
+                    elif busy:
+                        matches = [STATS_LINE.search(line) for line in busy]
+                        self.assertNotIn(None, matches, "\n".join(busy))
+                        return since + i + 1, matches
                 time.sleep(0.2)
             self.fail("no quiet interval after the requests:\n" + daemon.log_text())
 
