@@ -52,6 +52,8 @@ bo_status_t scheduler_expire(store_t *store, const store_policy_t *policy, int64
         log_info("expire: %lld tokens expired, %lld silent waiters dropped, %lld holds released",
                  (long long)report.tokens_expired, (long long)report.waiters_dropped,
                  (long long)report.holds_released);
+    if (report.tokens_paid)
+        log_debug("expire: %lld tokens ended by payment", (long long)report.tokens_paid);
     if (report.rows_purged)
         log_debug("expire: %lld old rows purged", (long long)report.rows_purged);
     return BO_OK;

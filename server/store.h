@@ -51,7 +51,8 @@ typedef struct {
 
 /* What one store_expire() pass did. */
 typedef struct {
-    int64_t tokens_expired;
+    int64_t tokens_expired; /* their time ran out */
+    int64_t tokens_paid;    /* ended by payments since the last pass */
     int64_t waiters_dropped;
     int64_t holds_released;
     int64_t rows_purged;
@@ -129,9 +130,10 @@ bo_status_t store_token_gate(store_t *self, int64_t user_id, const char *token, 
 /* People waiting and tokens active, from counters (no scan). */
 bo_status_t store_queue_counts(store_t *self, int64_t *waiting, int64_t *active);
 
-/* Schedulers' work. store_admit activates the oldest waiters within this
-   interval's budget and max_active. store_expire first writes the "still
-   here" marks, then ends tokens past expiry, drops silent waiters,
+/* Schedulers' work. Both first end the tokens that payments ended since
+   the last pass and those past expiry, returning their slots. store_admit
+   then activates the oldest waiters within this interval's budget and
+   max_active. store_expire also writes the "still here" marks, drops silent waiters,
    releases lapsed holds and purges old rows; each step is bounded so one
    pass never stalls the server. */
 bo_status_t store_admit(store_t *self, int64_t now, const store_policy_t *policy,
@@ -175,8 +177,8 @@ bo_status_t store_hold_seat(store_t *self, int64_t user_id, int64_t schedule_id,
                             store_reservation_visitor_t visit, void *arg);
 /* Pays a hold in full or changes nothing, except that a lapsed hold is
    cancelled (and HOLD_EXPIRED returned). On success the token `token_id`
-   (as store_token_gate found it; 0 for none) ends, so the next person in
-   line can be admitted. */
+   (as store_token_gate found it; 0 for none) ends at once, and its slot
+   goes to the next person in line at the next admit or expire pass. */
 bo_status_t store_pay(store_t *self, int64_t user_id, int64_t token_id, int64_t reservation_id,
                       int64_t now, bo_reservation_status_t *status, int64_t *balance);
 /* A user's reservations, newest first, at most `limit`; a lapsed hold shows

@@ -300,7 +300,7 @@ static bo_status_t s_pay(store_t *self, int64_t user_id, int64_t token_id, int64
         return BO_INTERNAL;
     }
     *result = BO_RESERVATION_PAID;
-    return token_id ? store_token_end(self, token_id, now) : BO_OK;
+    return token_id ? store_token_end(self, user_id, token_id, now) : BO_OK;
 }
 
 bo_status_t store_pay(store_t *self, int64_t user_id, int64_t token_id, int64_t reservation_id,

@@ -19,6 +19,10 @@
 /* Bounds on one scheduler pass, so a backlog never stalls the requests
    waiting behind it; the next pass continues. */
 #define EXPIRE_BATCH 1000
+/* Payments end tokens as fast as they arrive (some 15,000 a second here),
+   and both jobs apply the ends they queued; a pass of this many keeps up
+   with twice that between expire passes. */
+#define TOKEN_ENDS_BATCH 16000
 /* Every write keeps its reply, so under a sustained rush replies come due
    as fast as writes arrive: up to 16,000 a second measured here. Purging
    fewer a pass would let the table grow for as long as the rush lasts; a
@@ -60,15 +64,14 @@ static const char SQL_DEPARTURE_ADD[] = "INSERT INTO queue_departures (node, cou
 static const char SQL_DEPARTURE_GET[] = "SELECT count FROM queue_departures WHERE node = ?1";
 static const char SQL_DEPARTURES_CLEAR[] = "DELETE FROM queue_departures";
 
+/* A token with the end its user's payment recorded (migration 007). */
+#define TOKEN_COLUMNS                                                                              \
+    "SELECT t.id, t.token, t.status, t.seq, t.expires_at, t.last_seen_at, t.user_id,"              \
+    " u.ended_token, u.ended_token_at FROM queue_tokens t JOIN users u ON u.id = t.user_id"
 static const char SQL_TOKEN_LIVE_OF_USER[] =
-    "SELECT id, token, status, seq, expires_at, last_seen_at, user_id FROM queue_tokens"
-    " WHERE user_id = ?1 AND status IN ('wait', 'active')";
-static const char SQL_TOKEN_BY_TEXT[] =
-    "SELECT id, token, status, seq, expires_at, last_seen_at, user_id FROM queue_tokens"
-    " WHERE token = ?1";
-static const char SQL_TOKEN_BY_ID[] =
-    "SELECT id, token, status, seq, expires_at, last_seen_at, user_id FROM queue_tokens"
-    " WHERE id = ?1";
+    TOKEN_COLUMNS " WHERE t.user_id = ?1 AND t.status IN ('wait', 'active')";
+static const char SQL_TOKEN_BY_TEXT[] = TOKEN_COLUMNS " WHERE t.token = ?1";
+static const char SQL_TOKEN_BY_ID[] = TOKEN_COLUMNS " WHERE t.id = ?1";
 /* Waiting (?5 NULL) or admitted at once (?5 its expiry). */
 static const char SQL_TOKEN_INSERT[] =
     "INSERT INTO queue_tokens (token, user_id, status, seq, expires_at, last_seen_at, created_at,"
@@ -81,6 +84,19 @@ static const char SQL_TOKEN_TOUCH[] = "UPDATE queue_tokens SET last_seen_at = MA
 static const char SQL_TOKEN_END[] =
     "UPDATE queue_tokens SET status = 'expired', updated_at = ?2,"
     " expires_at = MIN(expires_at, ?2) WHERE id = ?1 AND status = 'active'";
+/* A payment ends its token in its user's row, which the payment rewrites
+   anyway, and queues the end for the jobs to apply to the token's row. */
+static const char SQL_USER_TOKEN_ENDED[] =
+    "UPDATE users SET ended_token = ?2, ended_token_at = ?3 WHERE id = ?1";
+static const char SQL_TOKEN_END_QUEUE[] = "INSERT INTO token_ends (token_id, at) VALUES (?1, ?2)";
+/* The oldest queued ends, up to ?1 of them: the last one's id. */
+static const char SQL_TOKEN_ENDS_UPTO[] =
+    "SELECT MAX(id) FROM (SELECT id FROM token_ends ORDER BY id LIMIT ?1)";
+static const char SQL_TOKEN_ENDS_APPLY[] =
+    "UPDATE queue_tokens SET status = 'expired', updated_at = e.at,"
+    " expires_at = MIN(queue_tokens.expires_at, e.at) FROM token_ends e"
+    " WHERE e.id <= ?1 AND queue_tokens.id = e.token_id AND queue_tokens.status = 'active'";
+static const char SQL_TOKEN_ENDS_DELETE[] = "DELETE FROM token_ends WHERE id <= ?1";
 static const char SQL_TOKENS_EXPIRE_DUE[] =
     "UPDATE queue_tokens SET status = 'expired', updated_at = ?1"
     " WHERE status = 'active' AND expires_at <= ?1";
@@ -176,9 +192,36 @@ static bo_status_t s_line_compact_if_empty(store_t *self)
     return BO_OK;
 }
 
-/* Ends active tokens whose time has passed and returns them to the budget. */
-static bo_status_t s_expire_due_tokens(store_t *self, int64_t now, int64_t *expired)
+/* Rewrites the rows of tokens that payments ended, oldest first, at most
+   TOKEN_ENDS_BATCH of them; *ended counts those still active until now. */
+static bo_status_t s_apply_token_ends(store_t *self, int64_t *ended)
 {
+    *ended = 0;
+    sqlite3_stmt *stmt = store_stmt(self, SQL_TOKEN_ENDS_UPTO);
+    if (!stmt)
+        return BO_INTERNAL;
+    sqlite3_bind_int64(stmt, 1, TOKEN_ENDS_BATCH);
+    if (store_row(self, stmt) != BO_OK)
+        return BO_INTERNAL;
+    bool none = sqlite3_column_type(stmt, 0) == SQLITE_NULL;
+    int64_t last = sqlite3_column_int64(stmt, 0);
+    sqlite3_reset(stmt);
+    if (none)
+        return BO_OK;
+    if (s_run_with_count(self, SQL_TOKEN_ENDS_APPLY, last) != BO_OK)
+        return BO_INTERNAL;
+    *ended = store_changes(self);
+    return s_run_with_count(self, SQL_TOKEN_ENDS_DELETE, last);
+}
+
+/* Ends active tokens whose time has passed or whose payment ended them,
+   and returns them to the budget. A token leaves `active` only here or in
+   s_end_token, each decrementing the counter once for the rows it changed,
+   so a token ended both ways is counted once. */
+static bo_status_t s_expire_due_tokens(store_t *self, int64_t now, int64_t *expired, int64_t *paid)
+{
+    if (s_apply_token_ends(self, paid) != BO_OK)
+        return BO_INTERNAL;
     sqlite3_stmt *stmt = store_stmt(self, SQL_TOKENS_EXPIRE_DUE);
     if (!stmt)
         return BO_INTERNAL;
@@ -186,9 +229,9 @@ static bo_status_t s_expire_due_tokens(store_t *self, int64_t now, int64_t *expi
     if (store_run(self, stmt) != BO_OK)
         return BO_INTERNAL;
     *expired = store_changes(self);
-    if (*expired == 0)
+    if (*expired + *paid == 0)
         return BO_OK;
-    return s_run_with_count(self, SQL_LINE_ACTIVE_ENDED, *expired);
+    return s_run_with_count(self, SQL_LINE_ACTIVE_ENDED, *expired + *paid);
 }
 
 typedef struct {
@@ -200,8 +243,10 @@ typedef struct {
     int64_t last_seen_at; /* as written, which may trail the last request */
 } token_row_t;
 
-/* Reads the columns of the token queries: id, token, status, seq,
-   expires_at, last_seen_at, user_id. */
+/* Reads the columns of TOKEN_COLUMNS. A token its user's payment ended
+   reads as an active token whose time is up (from the moment it ended)
+   until a job's pass rewrites its row, so every check treats it as it
+   treats a lapsed token. */
 static void s_token_row(sqlite3_stmt *stmt, token_row_t *row, bo_queue_state_t *state)
 {
     row->id = sqlite3_column_int64(stmt, 0);
@@ -210,6 +255,10 @@ static void s_token_row(sqlite3_stmt *stmt, token_row_t *row, bo_queue_state_t *
     row->expires_at = sqlite3_column_int64(stmt, 4);
     row->last_seen_at = sqlite3_column_int64(stmt, 5);
     row->user_id = sqlite3_column_int64(stmt, 6);
+    int64_t ended_at = sqlite3_column_int64(stmt, 8);
+    if (row->status == BO_TOKEN_ACTIVE && row->id <= sqlite3_column_int64(stmt, 7) &&
+        ended_at < row->expires_at)
+        row->expires_at = ended_at;
     if (state)
         snprintf(state->token, sizeof state->token, "%s", store_column_text(stmt, 1));
 }
@@ -305,7 +354,7 @@ static bo_status_t s_flush_seen(store_t *self)
 
 /* Ends the token if it is active; if it ended one, the line has one
    active token fewer. */
-bo_status_t store_token_end(store_t *self, int64_t token_id, int64_t now)
+static bo_status_t s_end_token(store_t *self, int64_t token_id, int64_t now)
 {
     sqlite3_stmt *stmt = store_stmt(self, SQL_TOKEN_END);
     if (!stmt)
@@ -317,6 +366,26 @@ bo_status_t store_token_end(store_t *self, int64_t token_id, int64_t now)
     if (store_changes(self) == 0)
         return BO_OK;
     return s_run_with_count(self, SQL_LINE_ACTIVE_ENDED, 1);
+}
+
+bo_status_t store_token_end(store_t *self, int64_t user_id, int64_t token_id, int64_t now)
+{
+    sqlite3_stmt *stmt = store_stmt(self, SQL_USER_TOKEN_ENDED);
+    if (!stmt)
+        return BO_INTERNAL;
+    sqlite3_bind_int64(stmt, 1, user_id);
+    sqlite3_bind_int64(stmt, 2, token_id);
+    sqlite3_bind_int64(stmt, 3, now);
+    if (store_run(self, stmt) != BO_OK)
+        return BO_INTERNAL;
+    if (store_changes(self) != 1)
+        return store_fail(self, "no user row to record a token's end in");
+    stmt = store_stmt(self, SQL_TOKEN_END_QUEUE);
+    if (!stmt)
+        return BO_INTERNAL;
+    sqlite3_bind_int64(stmt, 1, token_id);
+    sqlite3_bind_int64(stmt, 2, now);
+    return store_run(self, stmt);
 }
 
 /* The user's live token: BO_OK with `row` filled, or BO_NOT_FOUND. An
@@ -334,7 +403,7 @@ static bo_status_t s_live_token(store_t *self, int64_t user_id, int64_t now, tok
     s_token_row(stmt, row, state);
     sqlite3_reset(stmt);
     if (row->status == BO_TOKEN_ACTIVE && row->expires_at <= now) {
-        if (store_token_end(self, row->id, now) != BO_OK)
+        if (s_end_token(self, row->id, row->expires_at) != BO_OK)
             return BO_INTERNAL;
         return BO_NOT_FOUND;
     }
@@ -488,9 +557,10 @@ bo_status_t store_queue_counts(store_t *self, int64_t *waiting, int64_t *active)
 bo_status_t store_admit(store_t *self, int64_t now, const store_policy_t *policy, int64_t *admitted)
 {
     *admitted = 0;
-    int64_t expired;
+    int64_t expired, paid;
     queue_line_t line;
-    if (s_expire_due_tokens(self, now, &expired) != BO_OK || s_line_read(self, &line) != BO_OK)
+    if (s_expire_due_tokens(self, now, &expired, &paid) != BO_OK ||
+        s_line_read(self, &line) != BO_OK)
         return BO_INTERNAL;
     int64_t window = now / policy->admit_interval_ms;
     int64_t used = line.admit_window == window ? line.admitted_in_window : 0;
@@ -570,7 +640,7 @@ bo_status_t store_expire(store_t *self, int64_t now, const store_policy_t *polic
 {
     *report = (store_expire_report_t){0};
     if (s_flush_seen(self) != BO_OK ||
-        s_expire_due_tokens(self, now, &report->tokens_expired) != BO_OK ||
+        s_expire_due_tokens(self, now, &report->tokens_expired, &report->tokens_paid) != BO_OK ||
         s_drop_silent_waiters(self, now, policy, &report->waiters_dropped) != BO_OK ||
         store_release_lapsed_holds(self, now, EXPIRE_BATCH, &report->holds_released) != BO_OK ||
         s_purge(self, SQL_TOKENS_PURGE, now - DAY_MS, EXPIRE_BATCH, &report->rows_purged) !=

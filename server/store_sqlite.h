@@ -75,9 +75,11 @@ bo_status_t store_release_lapsed_holds(store_t *self, int64_t now, int64_t limit
 bo_status_t store_point_spend(store_t *self, int64_t user_id, int64_t price, int64_t reservation_id,
                               int64_t now, int64_t *balance);
 
-/* store_queue.c: ends the token with id `token_id` if it is active (after a
-   payment, so the next person in line can be admitted). */
-bo_status_t store_token_end(store_t *self, int64_t token_id, int64_t now);
+/* store_queue.c: ends the active token `token_id` of `user_id` after a
+   payment. Every check sees it ended at once; its row, and the line's
+   active count that lets the next person in, change at the next pass of
+   either job (store_admit, store_expire). */
+bo_status_t store_token_end(store_t *self, int64_t user_id, int64_t token_id, int64_t now);
 
 /* store_sqlite.c: the waiters' "still here" marks kept for the expire job
    (store_queue.c). store_seen_add returns false when the buffer is full;

@@ -95,7 +95,7 @@ static void test_the_next_interval_admits_up_to_max_active(void **state)
     int64_t token_id = 0;
     assert_int_equal(
         store_token_gate(fixture->store, users[0], states[0].token, T0 + 1500, &token_id), BO_OK);
-    assert_int_equal(store_token_end(fixture->store, token_id, T0 + 1500), BO_OK);
+    assert_int_equal(store_token_end(fixture->store, users[0], token_id, T0 + 1500), BO_OK);
     assert_int_equal(store_admit(fixture->store, T0 + 2000, &fixture->policy, &admitted), BO_OK);
     assert_int_equal(admitted, 1);
     assert_int_equal(s_status(fixture, users[3], states[3].token, T0 + 2000).status,
@@ -152,10 +152,88 @@ static void test_the_gate(void **state)
     assert_int_equal(
         store_queue_status(fixture->store, second, a.token, T0, &fixture->policy, &ignored),
         BO_TOKEN_INVALID);
-    assert_int_equal(store_token_end(fixture->store, a_id, T0 + 1), BO_OK);
+    assert_int_equal(store_token_end(fixture->store, first, a_id, T0 + 1), BO_OK);
     assert_int_equal(store_token_gate(fixture->store, first, a.token, T0 + 1, &refused_id),
                      BO_TOKEN_EXPIRED);
     assert_int_equal(s_status(fixture, first, a.token, T0 + 1).status, BO_TOKEN_EXPIRED_STATE);
+}
+
+static void s_assert_invariants(store_t *store)
+{
+    char report[256];
+    if (store_check_invariants(store, report, sizeof report) != BO_OK)
+        fail_msg("%s", report);
+}
+
+static int64_t s_active(fixture_t *fixture)
+{
+    int64_t waiting = -1, active = -1;
+    assert_int_equal(store_queue_counts(fixture->store, &waiting, &active), BO_OK);
+    return active;
+}
+
+/* A payment ends its token in its user's row: every check sees the token
+   ended at once, and the next pass of a job rewrites the token's row and
+   returns its slot, once, however many ways the token also ended. */
+static void test_a_payment_ends_its_token_at_once(void **state)
+{
+    fixture_t *fixture = *state;
+    fixture->policy.max_active = 2;
+    int64_t a = fixture_user(fixture->store, "a", 0), b = fixture_user(fixture->store, "b", 0),
+            c = fixture_user(fixture->store, "c", 0);
+    bo_queue_state_t ta = s_enter(fixture, a, T0), tb = s_enter(fixture, b, T0),
+                     tc = s_enter(fixture, c, T0);
+    assert_int_equal(ta.status, BO_TOKEN_ACTIVE);
+    assert_int_equal(tb.status, BO_TOKEN_ACTIVE);
+    assert_int_equal(tc.status, BO_TOKEN_WAIT);
+    int64_t a_id = 0, b_id = 0, refused = 0;
+    assert_int_equal(store_token_gate(fixture->store, a, ta.token, T0, &a_id), BO_OK);
+    assert_int_equal(store_token_gate(fixture->store, b, tb.token, T0, &b_id), BO_OK);
+
+    assert_int_equal(store_token_end(fixture->store, a, a_id, T0 + 100), BO_OK);
+    assert_int_equal(store_token_gate(fixture->store, a, ta.token, T0 + 100, &refused),
+                     BO_TOKEN_EXPIRED);
+    bo_queue_state_t ended = s_status(fixture, a, ta.token, T0 + 100);
+    assert_int_equal(ended.status, BO_TOKEN_EXPIRED_STATE);
+    /* It expired when it ended, not at its old expiry. */
+    assert_int_equal(ended.expires_at, T0 + 100);
+    /* Its slot is still taken until a job's pass... */
+    assert_int_equal(s_active(fixture), 2);
+    s_assert_invariants(fixture->store);
+
+    /* ...or until its user enters again, which ends the old row there and
+       then; the new token waits behind c, as the budget is spent. */
+    bo_queue_state_t again = s_enter(fixture, a, T0 + 150);
+    assert_string_not_equal(again.token, ta.token);
+    assert_int_equal(again.status, BO_TOKEN_WAIT);
+    assert_int_equal(again.position, 2);
+    assert_int_equal(s_active(fixture), 1);
+    s_assert_invariants(fixture->store);
+
+    /* b is paid for; the expire job's pass rewrites b's row. */
+    assert_int_equal(store_token_end(fixture->store, b, b_id, T0 + 200), BO_OK);
+    store_expire_report_t report;
+    assert_int_equal(store_expire(fixture->store, T0 + 1000, &fixture->policy, &report), BO_OK);
+    /* a's row was already ended by entering again: only b's changes, and
+       each slot came back once. */
+    assert_int_equal(report.tokens_paid, 1);
+    assert_int_equal(report.tokens_expired, 0);
+    assert_int_equal(s_active(fixture), 0);
+    s_assert_invariants(fixture->store);
+    bo_queue_state_t b_ended = s_status(fixture, b, tb.token, T0 + 1000);
+    assert_int_equal(b_ended.status, BO_TOKEN_EXPIRED_STATE);
+    assert_int_equal(b_ended.expires_at, T0 + 200);
+    /* Nothing is left to apply. */
+    assert_int_equal(store_expire(fixture->store, T0 + 1000, &fixture->policy, &report), BO_OK);
+    assert_int_equal(report.tokens_paid + report.tokens_expired, 0);
+
+    /* Both slots go to the line at the next interval. */
+    int64_t admitted = 0;
+    assert_int_equal(store_admit(fixture->store, T0 + 1000, &fixture->policy, &admitted), BO_OK);
+    assert_int_equal(admitted, 2);
+    assert_int_equal(s_status(fixture, c, tc.token, T0 + 1000).status, BO_TOKEN_ACTIVE);
+    assert_int_equal(s_status(fixture, a, again.token, T0 + 1000).status, BO_TOKEN_ACTIVE);
+    s_assert_invariants(fixture->store);
 }
 
 /* A brute-force model of the line to check positions against. */
@@ -340,6 +418,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expired_tokens_free_their_slots, fixture_setup,
                                         fixture_teardown),
         cmocka_unit_test_setup_teardown(test_the_gate, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_a_payment_ends_its_token_at_once, fixture_setup,
+                                        fixture_teardown),
         cmocka_unit_test_setup_teardown(test_positions_stay_exact_as_waiters_leave, fixture_setup,
                                         fixture_teardown),
         cmocka_unit_test_setup_teardown(test_an_emptied_line_starts_afresh, fixture_setup,
