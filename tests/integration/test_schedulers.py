@@ -259,6 +259,11 @@ class MaxActiveTest(SchedulerTestCase):
             self.assert_waiting(fourth_reply, 2)
             self.assertLess(time.monotonic(), deadline, "the freed slot was never given out")
             time.sleep(0.1)
+        # The payment recorded the end in the buyer's row; the pass that gave
+        # the slot out first marked the token's own row, leaving nothing queued.
+        self.assertEqual(self.db("SELECT status FROM queue_tokens WHERE token = ?", buyer_token),
+                         [("expired",)])
+        self.assertEqual(self.db("SELECT COUNT(*) FROM token_ends"), [(0,)])
         # Only one slot was freed: the fourth user still waits, now first.
         self.hold_steady(1.2, [(fourth, fourth_token)],
                          [(second, second_token), (third, third_token)])
