@@ -19,8 +19,8 @@
 /* Bounds on one scheduler pass, so a backlog never stalls the requests
    waiting behind it; the next pass continues. */
 #define EXPIRE_BATCH 1000
-/* Payments end tokens as fast as they arrive (some 15,000 a second here),
-   and both jobs apply the ends they queued; a pass of this many keeps up
+/* Payments queue token ends as fast as they arrive (some 15,000 a second
+   here), and both jobs apply the queued ends; a pass of this many keeps up
    with twice that between expire passes. */
 #define TOKEN_ENDS_BATCH 16000
 /* Every write keeps its reply, so under a sustained rush replies come due

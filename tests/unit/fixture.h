@@ -103,15 +103,20 @@ static inline store_t *fixture_store(void)
     return fixture_store_at(":memory:");
 }
 
+/* Checks every invariant inside the transaction already open. */
+static inline void fixture_assert_invariants_now(store_t *store)
+{
+    char report[256];
+    if (store_check_invariants(store, report, sizeof report) != BO_OK)
+        fail_msg("%s", report);
+}
+
 /* Checks every invariant, in its own transaction. */
 static inline void fixture_assert_invariants(store_t *store)
 {
-    char report[256];
     assert_int_equal(store_begin(store), BO_OK);
-    bo_status_t status = store_check_invariants(store, report, sizeof report);
+    fixture_assert_invariants_now(store);
     store_rollback(store);
-    if (status != BO_OK)
-        fail_msg("%s", report);
 }
 
 /* What each test gets: the store and the rules it runs under. */

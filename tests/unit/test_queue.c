@@ -158,13 +158,6 @@ static void test_the_gate(void **state)
     assert_int_equal(s_status(fixture, first, a.token, T0 + 1).status, BO_TOKEN_EXPIRED_STATE);
 }
 
-static void s_assert_invariants(store_t *store)
-{
-    char report[256];
-    if (store_check_invariants(store, report, sizeof report) != BO_OK)
-        fail_msg("%s", report);
-}
-
 static int64_t s_active(fixture_t *fixture)
 {
     int64_t waiting = -1, active = -1;
@@ -199,7 +192,7 @@ static void test_a_payment_ends_its_token_at_once(void **state)
     assert_int_equal(ended.expires_at, T0 + 100);
     /* Its slot is still taken until a job's pass... */
     assert_int_equal(s_active(fixture), 2);
-    s_assert_invariants(fixture->store);
+    fixture_assert_invariants_now(fixture->store);
 
     /* ...or until its user enters again, which ends the old row there and
        then; the new token waits behind c, as the budget is spent. */
@@ -208,7 +201,7 @@ static void test_a_payment_ends_its_token_at_once(void **state)
     assert_int_equal(again.status, BO_TOKEN_WAIT);
     assert_int_equal(again.position, 2);
     assert_int_equal(s_active(fixture), 1);
-    s_assert_invariants(fixture->store);
+    fixture_assert_invariants_now(fixture->store);
 
     /* b is paid for; the expire job's pass rewrites b's row. */
     assert_int_equal(store_token_end(fixture->store, b, b_id, T0 + 200), BO_OK);
@@ -219,7 +212,7 @@ static void test_a_payment_ends_its_token_at_once(void **state)
     assert_int_equal(report.tokens_paid, 1);
     assert_int_equal(report.tokens_expired, 0);
     assert_int_equal(s_active(fixture), 0);
-    s_assert_invariants(fixture->store);
+    fixture_assert_invariants_now(fixture->store);
     bo_queue_state_t b_ended = s_status(fixture, b, tb.token, T0 + 1000);
     assert_int_equal(b_ended.status, BO_TOKEN_EXPIRED_STATE);
     assert_int_equal(b_ended.expires_at, T0 + 200);
@@ -233,7 +226,7 @@ static void test_a_payment_ends_its_token_at_once(void **state)
     assert_int_equal(admitted, 2);
     assert_int_equal(s_status(fixture, c, tc.token, T0 + 1000).status, BO_TOKEN_ACTIVE);
     assert_int_equal(s_status(fixture, a, again.token, T0 + 1000).status, BO_TOKEN_ACTIVE);
-    s_assert_invariants(fixture->store);
+    fixture_assert_invariants_now(fixture->store);
 }
 
 /* A brute-force model of the line to check positions against. */
