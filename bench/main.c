@@ -24,6 +24,9 @@
 #include "bench.h"
 #include "load.h"
 
+/* Issue 5's goal for each write op: this many raw FULL commits' rate. */
+#define WRITE_GOAL 3.0
+
 /* 400 concerts of 10 shows: 200,000 seats, enough that no phase runs out,
    and concert.dates answers ten shows as a real concert would. */
 #define HALL_CONCERTS   400
@@ -133,6 +136,34 @@ static void s_judge_rows(double echo_rps, double full_rps)
         row->ratio = row->baseline > 0 ? row->figure.rps / row->baseline : 0;
         row->met = !row->goal[0] || (row->ratio >= row->threshold && s_no_errors(&row->figure));
     }
+}
+
+/* The write goals are ratios to the raw FULL commit, which follows the
+   disk's flush, while the daemon's rate is bound as much by the round trip
+   ZeroMQ makes (what the echo measures). Where the disk flushes fast
+   beside the echo, a write at 3× raw FULL is a larger share of the echo:
+   this line says how large, next to the share the writes reached. */
+static void s_print_balance(double echo_rps, double full_rps)
+{
+    if (echo_rps <= 0 || full_rps <= 0)
+        return;
+    double low = 0, high = 0;
+    int writes = 0;
+    for (int i = 0; i < s_row_count; i++) {
+        const row_t *row = &s_rows[i];
+        if (row->against != AGAINST_FULL || !row->goal[0])
+            continue;
+        double share = row->figure.rps / echo_rps;
+        low = writes == 0 || share < low ? share : low;
+        high = writes == 0 || share > high ? share : high;
+        writes++;
+    }
+    printf("machine balance: the echo is %.1f× raw FULL, so a write at %.0f× raw FULL is %.2f× "
+           "echo here",
+           echo_rps / full_rps, WRITE_GOAL, WRITE_GOAL * full_rps / echo_rps);
+    if (writes > 0)
+        printf("; the judged writes ran at %.2f–%.2f× echo", low, high);
+    printf("\n");
 }
 
 /* Puts a row at `at`: the baselines' rows go first, though they are
@@ -290,7 +321,7 @@ static void s_judge(const char *phase, load_op_t op, figure_t figure)
     if (s_is_read(op) && alone)
         s_add_against(phase, figure, AGAINST_ECHO, "≥ 0.5× echo", 0.5);
     else if (s_is_write(op) && alone)
-        s_add_against(phase, figure, AGAINST_FULL, "≥ 3× raw FULL", 3);
+        s_add_against(phase, figure, AGAINST_FULL, "≥ 3× raw FULL", WRITE_GOAL);
     else
         s_add_against(phase, figure, s_is_read(op) ? AGAINST_ECHO : AGAINST_FULL, "", 0);
 }
@@ -499,6 +530,7 @@ static int s_bench(const bench_options_t *options, const char *directory)
         printf("  %-9s %d slices, %.1f s in all: %.0f/s (slices %.0f–%.0f/s)\n", pools[i]->name,
                pools[i]->slices, pools[i]->seconds, figures[i]->rps, pools[i]->slowest,
                pools[i]->fastest);
+    s_print_balance(echo_figure.rps, full_figure.rps);
     s_write_csv(options->csv_file, options->csv);
     return 0;
 }

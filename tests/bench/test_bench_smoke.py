@@ -7,6 +7,7 @@ phase briefly and checks that each produced figures and that no request
 failed; it judges no timing goal (those live in `make bench`)."""
 import csv
 import os
+import re
 import subprocess
 import tempfile
 import time
@@ -59,6 +60,19 @@ class BenchSmokeTest(unittest.TestCase):
                                        float(row["per_s"]) / float(base["per_s"]), places=2,
                                        msg=where)
         self.assertIn("baselines pooled from slices", run.stdout)
+        # The machine's balance: echo over raw FULL, and what a write at the
+        # goal's 3× raw FULL is as a share of the echo.
+        balance = re.search(r"machine balance: the echo is ([0-9.]+)× raw FULL, so a write at 3× "
+                            r"raw FULL is ([0-9.]+)× echo here; the judged writes ran at "
+                            r"([0-9.]+)–([0-9.]+)× echo", run.stdout)
+        self.assertIsNotNone(balance, run.stdout[-1500:])
+        echo, full = float(rows[0]["per_s"]), float(rows[1]["per_s"])
+        self.assertAlmostEqual(float(balance.group(1)), echo / full, delta=0.051)
+        self.assertAlmostEqual(float(balance.group(2)), 3 * full / echo, delta=0.0051)
+        shares = [float(row["per_s"]) / echo for row in rows if row["goal"].endswith("raw FULL")]
+        self.assertEqual(len(shares), 4)
+        self.assertAlmostEqual(float(balance.group(3)), min(shares), delta=0.0051)
+        self.assertAlmostEqual(float(balance.group(4)), max(shares), delta=0.0051)
 
     def test_the_daemons_stop_when_the_bench_is_killed(self):
         with tempfile.TemporaryDirectory() as directory:
