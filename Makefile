@@ -38,7 +38,7 @@ SERVER_SRC = server/log.c server/options.c \
              server/store_catalog.c server/store_booking.c server/store_vfs.c server/store_checkpoint.c \
              server/ops.c server/ops_account.c server/ops_queue.c server/ops_catalog.c \
              server/ops_booking.c server/reply_cache.c server/dispatch.c server/scheduler.c \
-             server/loop_stats.c server/server.c \
+             server/loop_stats.c server/runner.c server/server.c \
              build/gen/sql_embedded.c
 TUI_SRC    = tui/app.c tui/screen.c tui/screen_signin.c tui/screen_queue.c \
              tui/screen_concerts.c tui/screen_dates.c tui/screen_seats.c tui/screen_hold.c \
@@ -46,7 +46,7 @@ TUI_SRC    = tui/app.c tui/screen.c tui/screen_signin.c tui/screen_queue.c \
              tui/draw.c tui/chrome.c tui/net.c tui/config.c
 MIGRATIONS  = $(sort $(wildcard db/migrations/*.sql))
 SERVER_TESTS = test_time test_codec test_options test_store test_queue test_booking \
-               test_dispatch test_scheduler test_reply_cache test_loop_stats
+               test_dispatch test_scheduler test_reply_cache test_loop_stats test_runner
 TUI_TESTS    = test_format test_text test_app
 UNIT_TESTS   = $(SERVER_TESTS) $(TUI_TESTS)
 

@@ -178,10 +178,47 @@ typedef struct {
     char message[BO_MESSAGE_MAX];
 } decoded_t;
 
+struct dispatch_requests_t {
+    size_t count;
+    bool writes; /* some request is a well-formed write */
+    decoded_t decoded[];
+};
+
 /* A well-formed request for an op that writes. */
 static bool s_writes(const decoded_t *decoded)
 {
     return decoded->status == BO_OK && (decoded->request.entry->flags & BO_OP_WRITES);
+}
+
+dispatch_requests_t *dispatch_decode(const dispatch_frame_t *frames, size_t count)
+{
+    dispatch_requests_t *self = calloc(1, sizeof *self + count * sizeof self->decoded[0]);
+    if (!self)
+        return NULL;
+    self->count = count;
+    for (size_t i = 0; i < count; i++) {
+        decoded_t *decoded = &self->decoded[i];
+        decoded->status = codec_decode_request(frames[i].data, frames[i].size, &decoded->request,
+                                               decoded->message);
+        self->writes = self->writes || s_writes(decoded);
+    }
+    return self;
+}
+
+bool dispatch_requests_write(const dispatch_requests_t *self)
+{
+    return self && self->writes;
+}
+
+void dispatch_requests_destroy(dispatch_requests_t **self_p)
+{
+    dispatch_requests_t *self = *self_p;
+    if (!self)
+        return;
+    for (size_t i = 0; i < self->count; i++)
+        bo_request_clear(&self->decoded[i].request);
+    free(self);
+    *self_p = NULL;
 }
 
 static char *s_handle(dispatch_t *self, decoded_t *decoded, int64_t now)
@@ -202,61 +239,80 @@ static char *s_handle(dispatch_t *self, decoded_t *decoded, int64_t now)
     return text;
 }
 
-/* Every reply of the batch says INTERNAL: nothing of it is durable. */
-static void s_fail_all(char **replies, size_t count, const decoded_t *decoded, const char *why)
+/* Every reply of the group says INTERNAL: nothing of it is durable. */
+static void s_fail_group(const dispatch_group_t *group, const char *why)
 {
-    for (size_t i = 0; i < count; i++) {
-        free(replies[i]);
-        replies[i] = s_error_text(BO_INTERNAL, why, decoded ? decoded[i].request.request_id : NULL);
+    for (size_t i = 0; i < group->count; i++) {
+        free(group->replies[i]);
+        const dispatch_requests_t *requests = group->requests;
+        group->replies[i] = s_error_text(BO_INTERNAL, why,
+                                         requests ? requests->decoded[i].request.request_id : NULL);
     }
 }
 
-bo_status_t dispatch_batch(dispatch_t *self, const dispatch_frame_t *requests, size_t count,
-                           int64_t now, char **replies)
+static void s_fail_all(const dispatch_group_t *groups, size_t count, const char *why)
 {
-    memset(replies, 0, count * sizeof *replies);
-    decoded_t *decoded = calloc(count, sizeof *decoded);
-    if (!decoded) {
-        s_fail_all(replies, count, NULL, "out of memory; retry");
-        return BO_INTERNAL;
-    }
-    /* Decoding first tells whether the batch writes at all: a batch of
-       reads takes no write lock, so it never waits for another daemon's
-       writes nor makes one wait. */
+    for (size_t g = 0; g < count; g++)
+        s_fail_group(&groups[g], why);
+}
+
+/* One request of a transaction that may have been refused the write lock
+   or rolled back by an earlier request's error. */
+static char *s_handle_in(dispatch_t *self, decoded_t *decoded, int64_t now, bool writes_refused)
+{
+    /* Some SQLite errors (disk full, I/O) roll back the whole transaction;
+       the requests after it must not run outside one. */
+    if (writes_refused && s_writes(decoded))
+        return s_error_text(BO_INTERNAL, "the database is busy; retry",
+                            decoded->request.request_id);
+    if (!store_in_transaction(self->store))
+        return s_error_text(BO_INTERNAL, "the batch was rolled back; retry",
+                            decoded->request.request_id);
+    return s_handle(self, decoded, now);
+}
+
+bo_status_t dispatch_run(dispatch_t *self, const dispatch_group_t *groups, size_t count,
+                         int64_t now)
+{
     bool writes = false;
-    for (size_t i = 0; i < count; i++) {
-        decoded[i].status = codec_decode_request(requests[i].data, requests[i].size,
-                                                 &decoded[i].request, decoded[i].message);
-        writes = writes || s_writes(&decoded[i]);
+    for (size_t g = 0; g < count; g++) {
+        memset(groups[g].replies, 0, groups[g].count * sizeof *groups[g].replies);
+        writes = writes || dispatch_requests_write(groups[g].requests);
     }
+    /* A batch of reads takes no write lock, so it never waits for another
+       daemon's writes nor makes one wait. */
     bo_status_t status = writes ? store_begin(self->store) : store_begin_read(self->store);
     /* Another process kept the write lock past the busy timeout: the
        writes are refused, but the rest of the batch needs no write lock. */
     bool writes_refused = status != BO_OK && writes && store_begin_read(self->store) == BO_OK;
     if (status != BO_OK && !writes_refused) {
-        s_fail_all(replies, count, decoded, "the database is busy; retry");
-    } else {
-        for (size_t i = 0; i < count; i++) {
-            /* Some SQLite errors (disk full, I/O) roll back the whole
-               transaction; the requests after it must not run outside one. */
-            if (writes_refused && s_writes(&decoded[i]))
-                replies[i] = s_error_text(BO_INTERNAL, "the database is busy; retry",
-                                          decoded[i].request.request_id);
-            else if (store_in_transaction(self->store))
-                replies[i] = s_handle(self, &decoded[i], now);
-            else
-                replies[i] = s_error_text(BO_INTERNAL, "the batch was rolled back; retry",
-                                          decoded[i].request.request_id);
-        }
-        int64_t started = bo_monotonic_us();
-        bo_status_t committed = store_commit(self->store);
-        self->commit_us += bo_monotonic_us() - started;
-        if (committed != BO_OK)
-            s_fail_all(replies, count, decoded, "could not commit; nothing was applied");
-        status = writes_refused ? BO_INTERNAL : committed;
+        s_fail_all(groups, count, "the database is busy; retry");
+        return status;
     }
-    for (size_t i = 0; i < count; i++)
-        bo_request_clear(&decoded[i].request);
-    free(decoded);
-    return status;
+    for (size_t g = 0; g < count; g++) {
+        dispatch_requests_t *requests = groups[g].requests;
+        if (!requests) {
+            s_fail_group(&groups[g], "out of memory; retry");
+            continue;
+        }
+        for (size_t i = 0; i < groups[g].count; i++)
+            groups[g].replies[i] = s_handle_in(self, &requests->decoded[i], now, writes_refused);
+    }
+    int64_t started = bo_monotonic_us();
+    bo_status_t committed = store_commit(self->store);
+    self->commit_us += bo_monotonic_us() - started;
+    if (committed != BO_OK)
+        s_fail_all(groups, count, "could not commit; nothing was applied");
+    return writes_refused ? BO_INTERNAL : committed;
+}
+
+bo_status_t dispatch_batch(dispatch_t *self, const dispatch_frame_t *requests, size_t count,
+                           int64_t now, char **replies)
+{
+    dispatch_group_t group = {
+        .requests = dispatch_decode(requests, count), .count = count, .replies = replies};
+    bool decoded = group.requests != NULL;
+    bo_status_t status = dispatch_run(self, &group, 1, now);
+    dispatch_requests_destroy(&group.requests);
+    return decoded ? status : BO_INTERNAL;
 }

@@ -13,11 +13,15 @@
 #include "log.h"
 #include "loop_stats.h"
 #include "protocol.h"
+#include "runner.h"
 #include "scheduler.h"
 
-/* Most requests drained into one transaction. Larger batches share one
-   fsync among more requests; this bound keeps a batch's latency modest. */
+/* Most requests drained into one batch. Larger batches share one fsync
+   among more requests; this bound keeps a batch's latency modest. */
 #define MAX_BATCH 512
+/* Batches in hand at once: one being received while the runner runs or
+   holds others. With none spare, the loop waits for the runner. */
+#define BATCHES 8
 /* Frames above BO_MAX_REQUEST_BYTES but at most this size are read and
    answered TOO_LARGE; libzmq drops peers that send anything larger, so a
    hostile client cannot make the server buffer more. */
@@ -49,15 +53,25 @@ typedef struct {
     char *reply; /* set by dispatch or by the frame check */
 } pending_t;
 
+/* The messages drained from the socket at once, and their replies. */
+typedef struct {
+    runner_work_t work; /* first: the runner hands the batch back as this */
+    pending_t pending[MAX_BATCH];
+    size_t count;
+    dispatch_frame_t frames[MAX_BATCH];
+    char *replies[MAX_BATCH];
+} batch_t;
+
 struct server_t {
     zsock_t *router;
     zloop_t *loop;
     store_t *store;
     const store_policy_t *policy;
     dispatch_t *dispatch;
-    pending_t batch[MAX_BATCH];
-    dispatch_frame_t frames[MAX_BATCH];
-    char *replies[MAX_BATCH];
+    runner_t *runner; /* while server_run runs */
+    batch_t *batches[BATCHES];
+    batch_t *spare[BATCHES]; /* those not in the runner's hands */
+    size_t spare_count;
     bool timing;        /* stats are kept (server_log_stats) */
     loop_stats_t stats; /* since stats_since_us */
     int64_t stats_since_us;
@@ -156,45 +170,103 @@ static bool s_recv_waiting(void *socket, pending_t *pending)
     return true;
 }
 
-/* Drains what is waiting on the socket (up to MAX_BATCH), runs it as one
-   transaction, then answers every request in arrival order. */
-static int s_on_requests(zloop_t *loop, zsock_t *router, void *arg)
+/* Sends a batch's replies in arrival order and makes it spare again. */
+static void s_finish(server_t *self, batch_t *batch)
 {
-    (void)loop;
-    server_t *self = arg;
-    size_t count = 0, dispatched = 0;
-    void *socket = zsock_resolve(router);
     int64_t started = self->timing ? bo_monotonic_us() : 0;
-    while (count < MAX_BATCH && s_recv_waiting(socket, &self->batch[count])) {
-        pending_t *pending = &self->batch[count];
-        if (pending->has_body) {
-            zmq_msg_t *body = &pending->parts[pending->envelope];
-            self->frames[dispatched].data = zmq_msg_data(body);
-            self->frames[dispatched].size = zmq_msg_size(body);
-            dispatched++;
-        }
-        count++;
-    }
-    int64_t received = self->timing ? bo_monotonic_us() : 0;
-    int64_t commit_before = dispatch_commit_us(self->dispatch);
-    int64_t log_before = self->timing ? store_log_bytes(self->store) : 0;
-    if (dispatched > 0)
-        dispatch_batch(self->dispatch, self->frames, dispatched, bo_now_ms(), self->replies);
-    int64_t ran = self->timing ? bo_monotonic_us() : 0;
-    for (size_t i = 0, next = 0; i < count; i++) {
-        pending_t *pending = &self->batch[i];
+    for (size_t i = 0, next = 0; i < batch->count; i++) {
+        pending_t *pending = &batch->pending[i];
         if (pending->has_body)
-            pending->reply = self->replies[next++];
+            pending->reply = batch->replies[next++];
         if (pending->reply)
             s_send(self, pending);
         s_close_parts(pending);
         free(pending->reply);
         pending->reply = NULL;
     }
-    if (self->timing && count > 0)
-        loop_stats_add(&self->stats, count, received - started, ran - received,
-                       dispatch_commit_us(self->dispatch) - commit_before, bo_monotonic_us() - ran,
-                       store_log_bytes(self->store) - log_before);
+    dispatch_requests_destroy(&batch->work.group.requests);
+    batch->count = 0;
+    self->spare[self->spare_count++] = batch;
+    if (self->timing)
+        loop_stats_add_io(&self->stats, 0, bo_monotonic_us() - started);
+}
+
+/* Sends the replies of every batch the runner has finished. */
+static void s_finish_done(server_t *self)
+{
+    runner_work_t *work = runner_take_done(self->runner);
+    while (work) {
+        runner_work_t *next = work->next;
+        s_finish(self, (batch_t *)work);
+        work = next;
+    }
+}
+
+static int s_on_done(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void)loop;
+    (void)item;
+    s_finish_done(arg);
+    return 0;
+}
+
+static batch_t *s_spare_batch(server_t *self)
+{
+    while (self->spare_count == 0) {
+        runner_wait_done(self->runner);
+        s_finish_done(self);
+    }
+    return self->spare[--self->spare_count];
+}
+
+/* Runs a batch of reads on this thread while the runner is idle: the hand
+   over would cost more than it saves. */
+static void s_run_here(server_t *self, batch_t *batch)
+{
+    int64_t started = self->timing ? bo_monotonic_us() : 0;
+    int64_t commit_before = dispatch_commit_us(self->dispatch);
+    dispatch_run(self->dispatch, &batch->work.group, 1, bo_now_ms());
+    if (self->timing)
+        loop_stats_add(&self->stats, batch->work.group.count, 0, bo_monotonic_us() - started,
+                       dispatch_commit_us(self->dispatch) - commit_before, 0, 0);
+}
+
+/* Drains what is waiting on the socket (up to MAX_BATCH), decodes it and
+   hands it to the runner, which answers every request in arrival order
+   (s_on_done) once its transaction has committed. */
+static int s_on_requests(zloop_t *loop, zsock_t *router, void *arg)
+{
+    (void)loop;
+    server_t *self = arg;
+    batch_t *batch = s_spare_batch(self);
+    size_t count = 0, dispatched = 0;
+    void *socket = zsock_resolve(router);
+    int64_t started = self->timing ? bo_monotonic_us() : 0;
+    while (count < MAX_BATCH && s_recv_waiting(socket, &batch->pending[count])) {
+        pending_t *pending = &batch->pending[count];
+        if (pending->has_body) {
+            zmq_msg_t *body = &pending->parts[pending->envelope];
+            batch->frames[dispatched].data = zmq_msg_data(body);
+            batch->frames[dispatched].size = zmq_msg_size(body);
+            dispatched++;
+        }
+        count++;
+    }
+    batch->count = count;
+    batch->work.group = (dispatch_group_t){.count = dispatched, .replies = batch->replies};
+    if (dispatched > 0)
+        batch->work.group.requests = dispatch_decode(batch->frames, dispatched);
+    if (self->timing)
+        loop_stats_add_io(&self->stats, bo_monotonic_us() - started, 0);
+    if (dispatched == 0) {
+        s_finish(self, batch);
+    } else if (!dispatch_requests_write(batch->work.group.requests) && runner_claim(self->runner)) {
+        s_run_here(self, batch);
+        runner_release(self->runner);
+        s_finish(self, batch);
+    } else {
+        runner_submit(self->runner, &batch->work);
+    }
     return 0;
 }
 
@@ -204,6 +276,8 @@ static int s_on_stats(zloop_t *loop, int timer_id, void *arg)
     (void)timer_id;
     server_t *self = arg;
     int64_t now = bo_monotonic_us();
+    if (self->runner)
+        runner_take_stats(self->runner, &self->stats);
     char line[400];
     loop_stats_format(&self->stats, now - self->stats_since_us, line, sizeof line);
     self->stats_since_us = now;
@@ -218,22 +292,14 @@ void server_log_stats(server_t *self, int64_t interval_ms)
     zloop_timer(self->loop, (size_t)interval_ms, 0, s_on_stats, self);
 }
 
-typedef bo_status_t (*job_t)(store_t *store, const store_policy_t *policy, int64_t now);
-
-/* A scheduler job holds the loop as a batch does: the stats count it. */
-static void s_run_job(server_t *self, job_t job)
-{
-    int64_t started = self->timing ? bo_monotonic_us() : 0;
-    job(self->store, self->policy, bo_now_ms());
-    if (self->timing)
-        loop_stats_add_job(&self->stats, bo_monotonic_us() - started);
-}
-
+/* The jobs run on the runner, which owns the store; with work queued,
+   before it. */
 static int s_on_admit(zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     (void)timer_id;
-    s_run_job(arg, scheduler_admit);
+    server_t *self = arg;
+    runner_want_job(self->runner, RUNNER_ADMIT);
     return 0;
 }
 
@@ -241,7 +307,8 @@ static int s_on_expire(zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
     (void)timer_id;
-    s_run_job(arg, scheduler_expire);
+    server_t *self = arg;
+    runner_want_job(self->runner, RUNNER_EXPIRE);
     return 0;
 }
 
@@ -284,6 +351,15 @@ server_t *server_new(const char *endpoint, store_t *store, const store_policy_t 
         server_destroy(&self);
         return NULL;
     }
+    for (size_t i = 0; i < BATCHES; i++) {
+        self->batches[i] = calloc(1, sizeof *self->batches[i]);
+        if (!self->batches[i]) {
+            snprintf(error, error_size, "out of memory");
+            server_destroy(&self);
+            return NULL;
+        }
+        self->spare[self->spare_count++] = self->batches[i];
+    }
     zsock_set_maxmsgsize(self->router, MAX_FRAME_BYTES);
     zsock_set_router_mandatory(self->router, 1);
     zsock_set_sndhwm(self->router, SOCKET_HWM);
@@ -305,22 +381,48 @@ server_t *server_new(const char *endpoint, store_t *store, const store_policy_t 
     return self;
 }
 
+/* Lets the runner finish what it holds and sends those replies. */
+static void s_stop_runner(server_t *self)
+{
+    if (!self->runner)
+        return;
+    zloop_poller_end(self->loop, &(zmq_pollitem_t){.fd = runner_fd(self->runner)});
+    runner_stop(self->runner);
+    s_finish_done(self);
+    runner_destroy(&self->runner);
+}
+
 void server_destroy(server_t **self_p)
 {
     server_t *self = *self_p;
     if (!self)
         return;
+    s_stop_runner(self);
     zloop_destroy(&self->loop);
     zsock_destroy(&self->router);
     dispatch_destroy(&self->dispatch);
+    for (size_t i = 0; i < BATCHES; i++)
+        free(self->batches[i]);
     free(self);
     *self_p = NULL;
 }
 
 int server_run(server_t *self)
 {
+    self->runner = runner_new(self->dispatch, self->store, self->policy, self->timing);
+    if (!self->runner) {
+        log_error("cannot start the thread that runs requests");
+        return -1;
+    }
+    zmq_pollitem_t done = {.fd = runner_fd(self->runner), .events = ZMQ_POLLIN};
+    if (zloop_poller(self->loop, &done, s_on_done, self) != 0) {
+        log_error("cannot watch the thread that runs requests");
+        s_stop_runner(self);
+        return -1;
+    }
     /* zloop_start returns 0 when interrupted by a signal and -1 when a
        handler asked it to stop; neither is an error of the loop here. */
     zloop_start(self->loop);
+    s_stop_runner(self);
     return zsys_interrupted ? 0 : -1;
 }

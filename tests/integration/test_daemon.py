@@ -448,7 +448,8 @@ class DaemonProcessTest(unittest.TestCase):
 STATS_LINE = re.compile(
     r"info: stats: (\d+) requests in ([\d.]+) s \((\d+)/s\), (\d+) batches \(([\d.]+) a batch\);"
     r" per request: receive ([\d.]+) us, run ([\d.]+) us, commit ([\d.]+) us,"
-    r" send ([\d.]+) us, log ([\d.]+) KiB; loop busy (\d+)% \(jobs (\d+)%\)$")
+    r" send ([\d.]+) us, log ([\d.]+) KiB; store busy (\d+)% \(jobs (\d+)%\),"
+    r" socket busy (\d+)%$")
 
 
 class StatsTest(unittest.TestCase):
