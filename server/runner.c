@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -143,7 +144,14 @@ runner_t *runner_new(dispatch_t *dispatch, store_t *store, const store_policy_t 
     pthread_mutex_init(&self->lock, NULL);
     pthread_cond_init(&self->wake, NULL);
     pthread_cond_init(&self->finished, NULL);
-    if (pthread_create(&self->thread, NULL, s_thread, self) != 0) {
+    /* Signals go to the request loop's thread, whose poll they must
+       interrupt to stop the daemon: the runner starts with them blocked. */
+    sigset_t all, before;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &before);
+    int started = pthread_create(&self->thread, NULL, s_thread, self);
+    pthread_sigmask(SIG_SETMASK, &before, NULL);
+    if (started != 0) {
         pthread_cond_destroy(&self->finished);
         pthread_cond_destroy(&self->wake);
         pthread_mutex_destroy(&self->lock);

@@ -223,6 +223,8 @@ static batch_t *s_spare_batch(server_t *self)
    over would cost more than it saves. */
 static void s_run_here(server_t *self, batch_t *batch)
 {
+    if (batch->work.group.count == 0)
+        return; /* only frames refused unread: their replies are set */
     int64_t started = self->timing ? bo_monotonic_us() : 0;
     int64_t commit_before = dispatch_commit_us(self->dispatch);
     dispatch_run(self->dispatch, &batch->work.group, 1, bo_now_ms());
@@ -258,9 +260,9 @@ static int s_on_requests(zloop_t *loop, zsock_t *router, void *arg)
         batch->work.group.requests = dispatch_decode(batch->frames, dispatched);
     if (self->timing)
         loop_stats_add_io(&self->stats, bo_monotonic_us() - started, 0);
-    if (dispatched == 0) {
-        s_finish(self, batch);
-    } else if (!dispatch_requests_write(batch->work.group.requests) && runner_claim(self->runner)) {
+    /* A batch with nothing to run still waits behind those in the
+       runner's hands, so a peer's replies keep its requests' order. */
+    if (!dispatch_requests_write(batch->work.group.requests) && runner_claim(self->runner)) {
         s_run_here(self, batch);
         runner_release(self->runner);
         s_finish(self, batch);
