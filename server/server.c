@@ -16,11 +16,14 @@
 #include "runner.h"
 #include "scheduler.h"
 
-/* Most requests drained into one batch. Larger batches share one fsync
-   among more requests; this bound keeps a batch's latency modest. */
+/* Most requests in hand at once, in one batch or in several: received
+   and not yet answered. Larger batches share one fsync among more
+   requests; this bound keeps a batch's latency modest, and the replies
+   held (up to ~80 KB each) to a few tens of megabytes. */
 #define MAX_BATCH 512
 /* Batches in hand at once: one being received while the runner runs or
-   holds others. With none spare, the loop waits for the runner. */
+   holds others. With none spare, or MAX_BATCH requests in hand, the loop
+   waits for the runner. */
 #define BATCHES 8
 /* Frames above BO_MAX_REQUEST_BYTES but at most this size are read and
    answered TOO_LARGE; libzmq drops peers that send anything larger, so a
@@ -72,6 +75,7 @@ struct server_t {
     batch_t *batches[BATCHES];
     batch_t *spare[BATCHES]; /* those not in the runner's hands */
     size_t spare_count;
+    size_t in_hand;     /* requests received and not yet answered */
     bool timing;        /* stats are kept (server_log_stats) */
     loop_stats_t stats; /* since stats_since_us */
     int64_t stats_since_us;
@@ -185,6 +189,7 @@ static void s_finish(server_t *self, batch_t *batch)
         pending->reply = NULL;
     }
     dispatch_requests_destroy(&batch->work.group.requests);
+    self->in_hand -= batch->count;
     batch->count = 0;
     self->spare[self->spare_count++] = batch;
     if (self->timing)
@@ -212,7 +217,7 @@ static int s_on_done(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 
 static batch_t *s_spare_batch(server_t *self)
 {
-    while (self->spare_count == 0) {
+    while (self->spare_count == 0 || self->in_hand >= MAX_BATCH) {
         runner_wait_done(self->runner);
         s_finish_done(self);
     }
@@ -244,7 +249,8 @@ static int s_on_requests(zloop_t *loop, zsock_t *router, void *arg)
     size_t count = 0, dispatched = 0;
     void *socket = zsock_resolve(router);
     int64_t started = self->timing ? bo_monotonic_us() : 0;
-    while (count < MAX_BATCH && s_recv_waiting(socket, &batch->pending[count])) {
+    size_t room = MAX_BATCH - self->in_hand;
+    while (count < room && s_recv_waiting(socket, &batch->pending[count])) {
         pending_t *pending = &batch->pending[count];
         if (pending->has_body) {
             zmq_msg_t *body = &pending->parts[pending->envelope];
@@ -255,6 +261,7 @@ static int s_on_requests(zloop_t *loop, zsock_t *router, void *arg)
         count++;
     }
     batch->count = count;
+    self->in_hand += count;
     batch->work.group = (dispatch_group_t){.count = dispatched, .replies = batch->replies};
     if (dispatched > 0)
         batch->work.group.requests = dispatch_decode(batch->frames, dispatched);
