@@ -30,8 +30,9 @@ struct runner_t {
     runner_work_t *queued, *done;
     int jobs;
     bool busy; /* the thread, or a claimer, has the store */
-    bool stopping, stopped;
+    bool stopping;
     loop_stats_t stats;
+    bool joined; /* by runner_stop, on the caller's thread */
 };
 
 static void s_append(runner_work_t **list, runner_work_t *work)
@@ -55,31 +56,38 @@ static void s_run_job(runner_t *self, runner_job_t job)
     }
 }
 
-/* Runs a list of batches as one transaction. */
+/* Runs `count` groups as one transaction, timed for the stats. The caller
+   has the store (the thread, or a claimer). */
+static void s_run_groups(runner_t *self, const dispatch_group_t *groups, size_t count)
+{
+    size_t requests = 0;
+    for (size_t i = 0; i < count; i++)
+        requests += groups[i].count;
+    if (requests == 0)
+        return; /* only frames refused unread: their replies are set */
+    int64_t started = self->timing ? bo_monotonic_us() : 0;
+    int64_t commit_before = dispatch_commit_us(self->dispatch);
+    int64_t log_before = self->timing ? store_log_bytes(self->store) : 0;
+    dispatch_run(self->dispatch, groups, count, bo_now_ms());
+    if (self->timing) {
+        int64_t ran = bo_monotonic_us() - started;
+        int64_t committed = dispatch_commit_us(self->dispatch) - commit_before;
+        int64_t logged = store_log_bytes(self->store) - log_before;
+        pthread_mutex_lock(&self->lock);
+        loop_stats_add(&self->stats, requests, 0, ran, committed, 0, logged);
+        pthread_mutex_unlock(&self->lock);
+    }
+}
+
+/* Runs a list of batches as one transaction (RUNNER_GROUPS_MAX at a time). */
 static void s_run_work(runner_t *self, runner_work_t *work)
 {
     dispatch_group_t groups[RUNNER_GROUPS_MAX];
     while (work) {
-        size_t count = 0, requests = 0;
-        for (runner_work_t *next = work; next && count < RUNNER_GROUPS_MAX; next = next->next) {
-            groups[count++] = next->group;
-            requests += next->group.count;
-        }
-        int64_t started = self->timing ? bo_monotonic_us() : 0;
-        int64_t commit_before = dispatch_commit_us(self->dispatch);
-        int64_t log_before = self->timing ? store_log_bytes(self->store) : 0;
-        if (requests > 0)
-            dispatch_run(self->dispatch, groups, count, bo_now_ms());
-        if (self->timing && requests > 0) {
-            int64_t ran = bo_monotonic_us() - started;
-            int64_t committed = dispatch_commit_us(self->dispatch) - commit_before;
-            int64_t logged = store_log_bytes(self->store) - log_before;
-            pthread_mutex_lock(&self->lock);
-            loop_stats_add(&self->stats, requests, 0, ran, committed, 0, logged);
-            pthread_mutex_unlock(&self->lock);
-        }
-        for (size_t i = 0; i < count; i++)
-            work = work->next;
+        size_t count = 0;
+        for (; work && count < RUNNER_GROUPS_MAX; work = work->next)
+            groups[count++] = work->group;
+        s_run_groups(self, groups, count);
     }
 }
 
@@ -121,7 +129,6 @@ static void *s_thread(void *arg)
         }
         pthread_cond_broadcast(&self->finished);
     }
-    self->stopped = true;
     pthread_mutex_unlock(&self->lock);
     return NULL;
 }
@@ -164,13 +171,14 @@ runner_t *runner_new(dispatch_t *dispatch, store_t *store, const store_policy_t 
 
 void runner_stop(runner_t *self)
 {
+    if (self->joined)
+        return;
     pthread_mutex_lock(&self->lock);
-    bool joined = self->stopped;
     self->stopping = true;
     pthread_cond_signal(&self->wake);
     pthread_mutex_unlock(&self->lock);
-    if (!joined)
-        pthread_join(self->thread, NULL);
+    pthread_join(self->thread, NULL);
+    self->joined = true;
 }
 
 void runner_destroy(runner_t **self_p)
@@ -247,6 +255,15 @@ void runner_release(runner_t *self)
     /* Jobs or work may have been asked for meanwhile. */
     pthread_cond_signal(&self->wake);
     pthread_mutex_unlock(&self->lock);
+}
+
+bool runner_run_here(runner_t *self, runner_work_t *work)
+{
+    if (!runner_claim(self))
+        return false;
+    s_run_groups(self, &work->group, 1);
+    runner_release(self);
+    return true;
 }
 
 void runner_take_stats(runner_t *self, loop_stats_t *into)

@@ -10,7 +10,7 @@
     Work is handed over in order and comes back in the same order. All the
     work queued when the runner looks is run as one transaction (group
     commit across batches). When the runner is idle, the loop may run a
-    batch itself (runner_claim), which saves the hand-over for reads.
+    batch itself (runner_run_here), which saves the hand-over for reads.
 */
 #ifndef BO_RUNNER_H
 #define BO_RUNNER_H
@@ -63,6 +63,11 @@ void runner_wait_done(runner_t *self);
    to the caller until runner_release and returns true. */
 bool runner_claim(runner_t *self);
 void runner_release(runner_t *self);
+
+/* Runs one batch on the caller's thread if the store can be claimed (as
+   runner_claim), counted in the runner's stats; false, with nothing run,
+   if not. */
+bool runner_run_here(runner_t *self, runner_work_t *work);
 
 /* Adds the runner's figures since the last call to `into` (the run,
    commit, log and jobs parts; transactions count as batches). */

@@ -224,20 +224,6 @@ static batch_t *s_spare_batch(server_t *self)
     return self->spare[--self->spare_count];
 }
 
-/* Runs a batch of reads on this thread while the runner is idle: the hand
-   over would cost more than it saves. */
-static void s_run_here(server_t *self, batch_t *batch)
-{
-    if (batch->work.group.count == 0)
-        return; /* only frames refused unread: their replies are set */
-    int64_t started = self->timing ? bo_monotonic_us() : 0;
-    int64_t commit_before = dispatch_commit_us(self->dispatch);
-    dispatch_run(self->dispatch, &batch->work.group, 1, bo_now_ms());
-    if (self->timing)
-        loop_stats_add(&self->stats, batch->work.group.count, 0, bo_monotonic_us() - started,
-                       dispatch_commit_us(self->dispatch) - commit_before, 0, 0);
-}
-
 /* Drains what is waiting on the socket (up to MAX_BATCH), decodes it and
    hands it to the runner, which answers every request in arrival order
    (s_on_done) once its transaction has committed. */
@@ -267,15 +253,15 @@ static int s_on_requests(zloop_t *loop, zsock_t *router, void *arg)
         batch->work.group.requests = dispatch_decode(batch->frames, dispatched);
     if (self->timing)
         loop_stats_add_io(&self->stats, bo_monotonic_us() - started, 0);
-    /* A batch with nothing to run still waits behind those in the
-       runner's hands, so a peer's replies keep its requests' order. */
-    if (!dispatch_requests_write(batch->work.group.requests) && runner_claim(self->runner)) {
-        s_run_here(self, batch);
-        runner_release(self->runner);
+    /* A batch of reads that finds the runner idle runs here: the hand-over
+       would cost more than it saves. Otherwise it waits behind those in the
+       runner's hands, even with nothing to run, so a peer's replies keep
+       its requests' order. */
+    if (!dispatch_requests_write(batch->work.group.requests) &&
+        runner_run_here(self->runner, &batch->work))
         s_finish(self, batch);
-    } else {
+    else
         runner_submit(self->runner, &batch->work);
-    }
     return 0;
 }
 

@@ -135,8 +135,18 @@ static void test_an_idle_store_can_be_borrowed_and_not_twice(void **state)
     runner_wait_done(fixture->runner);
     assert_false(runner_claim(fixture->runner));
     assert_non_null(runner_take_done(fixture->runner));
+    /* Running a batch here is the same borrowing: refused while the store
+       is lent, done (and answered) once it is back. */
+    runner_work_t *here = s_work(fixture, 2);
     assert_true(runner_claim(fixture->runner));
+    assert_false(runner_run_here(fixture->runner, here));
+    assert_null(fixture->replies[2][0]);
     runner_release(fixture->runner);
+    assert_true(runner_run_here(fixture->runner, here));
+    assert_true(s_user_id(fixture->replies[2][1]) > 0);
+    loop_stats_t stats = {0};
+    runner_take_stats(fixture->runner, &stats);
+    assert_int_equal(stats.requests, 6);
 }
 
 static void test_a_stop_answers_what_was_queued(void **state)
